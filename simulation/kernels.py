@@ -1,0 +1,380 @@
+"""Numba kernels for one simulated day.
+
+1. `add_entrants`: new people appear at entry places with a group, destination and budget.
+2. `decide_day` (parallel over fixed chunks of agents): each active agent's own choices:
+   claim asylum, rest, choose an out-edge by a softmax on generalised cost to its destination,
+   cross a border alone (detection, pushback, detention) or ask for a smuggler, travel.
+   Several short edges fit in one day; a multi-day edge takes its days. Each chunk counts its
+   events in its own row, so the parallel part writes nothing shared.
+3. `resolve_day` (serial, in slot order = order of entry): the capacity-limited steps:
+   smuggler seats by departure country, then reception places by place, then the day's stocks.
+4. `compact`: finished agents leave the arrays (stable, so slot order stays entry order).
+
+All draws come from `uniform(key, stream, agent_id, day)`, so results are identical for any
+thread count. Events are integer counts summed over chunks; the only float sum (smuggler
+revenue) is taken in the serial pass, so it is bit-identical too."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from .counter_rng import (
+    STREAM_ASYLUM, STREAM_BUDGET_A, STREAM_BUDGET_B, STREAM_DESTINATION, STREAM_DETECTION,
+    STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
+    STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, uniform,
+)
+from .population import (
+    ARRIVED, AT_PLACE, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED, FINISHED, IN_TRANSIT,
+    STUCK_WITHOUT_MONEY, WAITING_FOR_SMUGGLER,
+)
+
+# Event columns, counted by country (the country entered, for crossings).
+EV_ENTRIES, EV_CROSSINGS, EV_APPREHENSIONS, EV_PUSHBACKS, EV_DETENTIONS = 0, 1, 2, 3, 4
+EV_SMUGGLED, EV_ASYLUM_CLAIMS, EV_ARRIVALS = 5, 6, 7
+EVENT_NAMES = (
+    "entries", "border_crossings", "apprehensions", "pushbacks", "detentions",
+    "smuggled_crossings", "asylum_claims", "arrivals",
+)
+N_EVENTS = len(EVENT_NAMES)
+
+# Stock columns by place (mutually exclusive; arrived and claimed_asylum are cumulative).
+ST_WAITING, ST_WAITING_SMUGGLER, ST_STUCK, ST_DETAINED, ST_IN_TRANSIT, ST_ARRIVED, ST_ASYLUM = 0, 1, 2, 3, 4, 5, 6
+STOCK_NAMES = (
+    "waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
+    "arrived", "claimed_asylum",
+)
+N_STOCKS = len(STOCK_NAMES)
+
+# Behaviour scalars passed to the kernels as one float64 array.
+P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE, P_SMUGGLED_FACTOR = 0, 1, 2, 3, 4, 5
+P_EARNINGS, P_DETENTION_DAYS = 6, 7
+N_PARAMS = 8
+
+N_CHUNKS = 64  # fixed, so per-chunk counts do not depend on the thread count
+MAX_MOVES_PER_DAY = 8
+_EPS = 1e-9
+
+
+@njit(cache=True)
+def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                 state_days, entry_day, n_active, next_id, arrivals_today, key, day,
+                 group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd):
+    """Append today's entrants; returns (n_active, next_id)."""
+    n_groups = group_cumulative_share.shape[0]
+    n_destinations = destination_cumulative_share.shape[1]
+    for p in range(arrivals_today.shape[0]):
+        for _ in range(arrivals_today[p]):
+            i = n_active
+            identity = next_id
+            u = uniform(key, STREAM_GROUP, identity, day)
+            g = 0
+            while g < n_groups - 1 and u >= group_cumulative_share[g]:
+                g += 1
+            u = uniform(key, STREAM_DESTINATION, identity, day)
+            d = 0
+            while d < n_destinations - 1 and u >= destination_cumulative_share[g, d]:
+                d += 1
+            # Box-Muller from two independent draws for a log-normal budget.
+            u1 = uniform(key, STREAM_BUDGET_A, identity, day)
+            u2 = uniform(key, STREAM_BUDGET_B, identity, day)
+            normal = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+            agent_id[i] = identity
+            place[i] = p
+            edge[i] = -1
+            remaining_days[i] = 0.0
+            state[i] = AT_PLACE
+            sheltered[i] = 0
+            group[i] = g
+            destination[i] = d
+            budget_eur[i] = math.exp(budget_log_median[g] + budget_log_sd[g] * normal)
+            state_days[i] = 0
+            entry_day[i] = day
+            n_active += 1
+            next_id += 1
+    return n_active, next_id
+
+
+@njit(cache=True, inline="always")
+def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, destination,
+            budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
+            events, edge_departures, chunk):
+    """Start edge e: pay the fare, then arrive today if it fits in time_left.
+    Returns the time left after arriving, or -1.0 when the agent's day is over."""
+    budget_eur[i] -= edge_fare_eur[e]
+    edge_departures[chunk, e] += 1
+    sheltered[i] = 0
+    state_days[i] = 0
+    travel = edge_travel_days[e]
+    if travel <= time_left + _EPS:
+        head = edge_to[e]
+        place[i] = head
+        edge[i] = -1
+        state[i] = AT_PLACE
+        if destination_of_place[head] == destination[i]:
+            state[i] = ARRIVED
+            events[chunk, place_country[head], EV_ARRIVALS] += 1
+            events[chunk, place_country[head], EV_ASYLUM_CLAIMS] += 1
+            return -1.0
+        return time_left - travel
+    state[i] = IN_TRANSIT
+    edge[i] = e
+    remaining_days[i] = travel - time_left
+    return -1.0
+
+
+@njit(cache=True, parallel=True)
+def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+               state_days, entry_day, n_active, key, day,
+               out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
+               edge_entered_country, edge_smuggler_required, edge_fee_eur,
+               place_country, destination_of_place, cost_to_go,
+               country_detection, country_pushback, country_detention, country_claim_factor,
+               group_protection_need, params, events, edge_departures):
+    sharpness = params[P_SHARPNESS]
+    chunk_size = (n_active + N_CHUNKS - 1) // N_CHUNKS
+    for chunk in prange(N_CHUNKS):
+        start = chunk * chunk_size
+        stop = min(start + chunk_size, n_active)
+        for i in range(start, stop):
+            s = state[i]
+            identity = agent_id[i]
+            if s == DETAINED:
+                state_days[i] -= 1
+                if state_days[i] <= 0:
+                    state[i] = AT_PLACE
+                    state_days[i] = 0
+                continue
+            time_left = 1.0
+            first_decision = True
+            if s == IN_TRANSIT:
+                left = remaining_days[i] - 1.0
+                if left > _EPS:
+                    remaining_days[i] = left
+                    continue
+                head = edge_to[edge[i]]
+                place[i] = head
+                edge[i] = -1
+                remaining_days[i] = 0.0
+                state[i] = AT_PLACE
+                state_days[i] = 0
+                if destination_of_place[head] == destination[i]:
+                    state[i] = ARRIVED
+                    events[chunk, place_country[head], EV_ARRIVALS] += 1
+                    events[chunk, place_country[head], EV_ASYLUM_CLAIMS] += 1
+                    continue
+                time_left = -left
+                first_decision = False  # just arrived: no rest or claim decision today
+            else:
+                if state_days[i] < 32000:
+                    state_days[i] += 1
+                if s == STUCK_WITHOUT_MONEY:
+                    budget_eur[i] += params[P_EARNINGS]
+            g = group[i]
+            d = destination[i]
+            for move in range(MAX_MOVES_PER_DAY):
+                if time_left <= _EPS:
+                    break
+                p = place[i]
+                c = place_country[p]
+                if first_decision:
+                    claim = params[P_CLAIM] * group_protection_need[g] * country_claim_factor[c]
+                    if uniform(key, STREAM_ASYLUM, identity, day) < claim:
+                        state[i] = CLAIMED_ASYLUM_IN_TRANSIT
+                        events[chunk, c, EV_ASYLUM_CLAIMS] += 1
+                        break
+                    rest = params[P_REST]
+                    if sheltered[i] == 0:
+                        rest *= params[P_ROUGH_FACTOR]
+                    if uniform(key, STREAM_REST, identity, day) < rest:
+                        state[i] = AT_PLACE
+                        break
+                    first_decision = False
+                # Softmax over affordable open out-edges on cost to the destination.
+                budget = budget_eur[i]
+                best = np.inf
+                short_of_money = False
+                for e in range(out_start[p], out_start[p + 1]):
+                    if edge_open[e] == 0:
+                        continue
+                    ahead = cost_to_go[d, edge_to[e]]
+                    if not np.isfinite(ahead):
+                        continue
+                    need = edge_fare_eur[e]
+                    if edge_smuggler_required[e]:
+                        need += edge_fee_eur[e]
+                    if budget < need:
+                        short_of_money = True
+                        continue
+                    total = edge_cost_eur[e] + ahead
+                    if total < best:
+                        best = total
+                if not np.isfinite(best):
+                    state[i] = STUCK_WITHOUT_MONEY if short_of_money else AT_PLACE
+                    break
+                weight_sum = 0.0
+                for e in range(out_start[p], out_start[p + 1]):
+                    if edge_open[e] == 0:
+                        continue
+                    ahead = cost_to_go[d, edge_to[e]]
+                    need = edge_fare_eur[e] + (edge_fee_eur[e] if edge_smuggler_required[e] else 0.0)
+                    if not np.isfinite(ahead) or budget < need:
+                        continue
+                    weight_sum += math.exp(-sharpness * (edge_cost_eur[e] + ahead - best))
+                target = uniform(key, STREAM_ROUTE + move, identity, day) * weight_sum
+                chosen = -1
+                for e in range(out_start[p], out_start[p + 1]):
+                    if edge_open[e] == 0:
+                        continue
+                    ahead = cost_to_go[d, edge_to[e]]
+                    need = edge_fare_eur[e] + (edge_fee_eur[e] if edge_smuggler_required[e] else 0.0)
+                    if not np.isfinite(ahead) or budget < need:
+                        continue
+                    chosen = e
+                    target -= math.exp(-sharpness * (edge_cost_eur[e] + ahead - best))
+                    if target < 0.0:
+                        break
+                e = chosen
+                entered = edge_entered_country[e]
+                if entered >= 0:
+                    fee = edge_fee_eur[e]
+                    can_pay = np.isfinite(fee) and budget >= edge_fare_eur[e] + fee
+                    wants = edge_smuggler_required[e] or (
+                        can_pay and uniform(key, STREAM_SMUGGLER_CHOICE + move, identity, day) < params[P_SMUGGLER_USE])
+                    if wants:
+                        # Seats are limited: the serial pass decides who crosses today.
+                        state[i] = WAITING_FOR_SMUGGLER
+                        edge[i] = e
+                        break
+                    if uniform(key, STREAM_DETECTION + move, identity, day) < country_detection[entered]:
+                        events[chunk, entered, EV_APPREHENSIONS] += 1
+                        outcome = uniform(key, STREAM_OUTCOME + move, identity, day)
+                        if outcome < country_pushback[entered]:
+                            events[chunk, entered, EV_PUSHBACKS] += 1
+                            state[i] = AT_PLACE
+                            state_days[i] = 0
+                            break
+                        if outcome < country_pushback[entered] + country_detention[entered]:
+                            events[chunk, entered, EV_DETENTIONS] += 1
+                            place[i] = edge_to[e]
+                            sheltered[i] = 0
+                            state[i] = DETAINED
+                            state_days[i] = np.int16(params[P_DETENTION_DAYS])
+                            break
+                        # otherwise registered and let through
+                    events[chunk, entered, EV_CROSSINGS] += 1
+                time_left = _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days,
+                                    destination, budget_eur, edge_to, edge_travel_days, edge_fare_eur,
+                                    destination_of_place, place_country, events, edge_departures, chunk)
+                if time_left < 0.0:
+                    break
+
+
+@njit(cache=True)
+def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                state_days, entry_day, n_active, key, day,
+                edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
+                place_country, destination_of_place, reception_capacity,
+                country_detection, country_pushback, country_detention, country_smuggler_seats,
+                params, events, edge_departures, smuggler_revenue_eur, present, in_reception, stocks):
+    """Smuggler seats, then reception places, then the end-of-day stocks (serial, slot order)."""
+    seats_left = country_smuggler_seats.copy()
+    for i in range(n_active):
+        if state[i] != WAITING_FOR_SMUGGLER:
+            continue
+        e = edge[i]
+        origin_country = place_country[edge_from[e]]
+        if seats_left[origin_country] <= 0:
+            continue
+        seats_left[origin_country] -= 1
+        identity = agent_id[i]
+        entered = edge_entered_country[e]
+        fee = edge_fee_eur[e]
+        budget_eur[i] -= fee
+        smuggler_revenue_eur[origin_country] += fee
+        events[0, entered, EV_SMUGGLED] += 1
+        edge[i] = -1
+        if uniform(key, STREAM_SMUGGLED_DETECTION, identity, day) < country_detection[entered] * params[P_SMUGGLED_FACTOR]:
+            events[0, entered, EV_APPREHENSIONS] += 1
+            outcome = uniform(key, STREAM_SMUGGLED_OUTCOME, identity, day)
+            if outcome < country_pushback[entered]:
+                events[0, entered, EV_PUSHBACKS] += 1
+                state[i] = AT_PLACE
+                state_days[i] = 0
+                continue
+            if outcome < country_pushback[entered] + country_detention[entered]:
+                events[0, entered, EV_DETENTIONS] += 1
+                place[i] = edge_to[e]
+                sheltered[i] = 0
+                state[i] = DETAINED
+                state_days[i] = np.int16(params[P_DETENTION_DAYS])
+                continue
+        events[0, entered, EV_CROSSINGS] += 1
+        # The crossing takes the day; what is left of a longer edge is travelled on later days.
+        _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, destination, budget_eur,
+                edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country, events,
+                edge_departures, 0)
+
+    # Reception: people keep a place they hold; free places go to the others in slot order.
+    in_reception[:] = 0
+    present[:] = 0
+    for i in range(n_active):
+        s = state[i]
+        if s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY:
+            p = place[i]
+            present[p] += 1
+            # A place whose capacity fell today keeps only as many people as it now holds.
+            if sheltered[i] == 1 and in_reception[p] < reception_capacity[p]:
+                in_reception[p] += 1
+            else:
+                sheltered[i] = 0
+        else:
+            sheltered[i] = 0
+    stocks[:, :ST_ARRIVED] = 0
+    for i in range(n_active):
+        s = state[i]
+        p = place[i]
+        if s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY:
+            if sheltered[i] == 0 and in_reception[p] < reception_capacity[p]:
+                sheltered[i] = 1
+                in_reception[p] += 1
+            if s == AT_PLACE:
+                stocks[p, ST_WAITING] += 1
+            elif s == WAITING_FOR_SMUGGLER:
+                stocks[p, ST_WAITING_SMUGGLER] += 1
+            else:
+                stocks[p, ST_STUCK] += 1
+        elif s == DETAINED:
+            stocks[p, ST_DETAINED] += 1
+        elif s == IN_TRANSIT:
+            stocks[p, ST_IN_TRANSIT] += 1
+        elif s == ARRIVED:
+            stocks[p, ST_ARRIVED] += 1
+        elif s == CLAIMED_ASYLUM_IN_TRANSIT:
+            stocks[p, ST_ASYLUM] += 1
+
+
+@njit(cache=True)
+def compact(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+            state_days, entry_day, n_active):
+    """Drop finished agents, keeping the others in slot order; returns the new n_active."""
+    j = 0
+    for i in range(n_active):
+        if state[i] >= FINISHED:
+            continue
+        if j != i:
+            agent_id[j] = agent_id[i]
+            place[j] = place[i]
+            edge[j] = edge[i]
+            remaining_days[j] = remaining_days[i]
+            state[j] = state[i]
+            sheltered[j] = sheltered[i]
+            group[j] = group[i]
+            destination[j] = destination[i]
+            budget_eur[j] = budget_eur[i]
+            state_days[j] = state_days[i]
+            entry_day[j] = entry_day[i]
+        j += 1
+    return j

@@ -1,0 +1,202 @@
+"""The model frame: a `mesa.Model` that owns the network, the migrant arrays, one government
+agent a country and the day loop. Migrants are arrays stepped by the Numba kernels; Mesa
+carries the governments and the daily aggregates (DataCollector)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mesa
+import numpy as np
+from tqdm import tqdm
+
+from . import kernels
+from .counter_rng import seed_key
+from .government import Government
+from .inflow import daily_arrivals
+from .population import BYTES_PER_AGENT, FIELDS, Population
+from .routing import cost_to_go, edge_costs, edge_fares
+from .scenario import Scenario
+
+
+class MigrationModel(mesa.Model):
+    """One run of a scenario. `step()` is one day; `run()` runs the whole period."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None, days: int | None = None):
+        self.run_seed = scenario.seed if seed is None else int(seed)
+        super().__init__(rng=self.run_seed)
+        self.scenario = scenario
+        self.network = network = scenario.network
+        self.behaviour = scenario.spec.behaviour
+        self.n_days = scenario.days if days is None else int(days)
+        if self.n_days <= 0:
+            raise ValueError("days must be at least 1")
+        self.key = seed_key(self.run_seed)
+        self.arrivals = daily_arrivals(scenario)[: self.n_days]
+        self.population = Population(int(self.arrivals.sum()))
+        self.day = 0
+
+        self.governments = [Government(self, c, scenario.country_settings(c)) for c in network.countries]
+        self._setup_static_arrays()
+        self._setup_records()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "people_on_route": lambda m: m.population.n_active,
+            "entered_total": lambda m: int(m.entered_total),
+            "arrived_total": lambda m: int(m.stocks[:, kernels.ST_ARRIVED].sum()),
+            "claimed_asylum_in_transit_total": lambda m: int(m.stocks[:, kernels.ST_ASYLUM].sum()),
+            "in_reception": lambda m: int(m.in_reception.sum()),
+            "outside_reception": lambda m: int((m.present - m.in_reception).sum()),
+            "places_over_capacity": lambda m: int((m.present > m.capacity_today).sum()),
+        })
+
+    # ------------------------------------------------------------------ setup
+    def _setup_static_arrays(self) -> None:
+        network, spec = self.network, self.scenario.spec
+        self.destination_places = np.array([network.index[d] for d in network.destinations], dtype=np.int64)
+        self.destination_of_place = np.full(network.n_places, -1, dtype=np.int16)
+        self.destination_of_place[self.destination_places] = np.arange(len(self.destination_places))
+        self.edge_entered_country = np.where(
+            network.crosses_border, network.place_country[network.edge_to], -1).astype(np.int16)
+        self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
+        self.edge_fee = network.smuggling_fee_eur.copy()
+        groups = list(spec.groups.values())
+        self.group_names = list(spec.groups)
+        self.group_cumulative_share = np.cumsum([g.share for g in groups])
+        self.destination_cumulative_share = np.zeros((len(groups), len(self.destination_places)))
+        for gi, group in enumerate(groups):
+            shares = [group.destinations.get(d, 0.0) for d in network.destinations]
+            self.destination_cumulative_share[gi] = np.cumsum(shares)
+        self.budget_log_median = np.log([g.budget.median_eur for g in groups])
+        self.budget_log_sd = np.array([g.budget.log_sd for g in groups], dtype=np.float64)
+        self.group_protection_need = np.array([g.protection_need for g in groups], dtype=np.float64)
+        b = self.behaviour
+        params = np.zeros(kernels.N_PARAMS)
+        params[kernels.P_SHARPNESS] = b.route_choice_sharpness_per_eur
+        params[kernels.P_REST] = b.rest_probability_per_day
+        params[kernels.P_ROUGH_FACTOR] = b.rough_sleeping_rest_factor
+        params[kernels.P_CLAIM] = b.transit_asylum_claim_probability_per_day
+        params[kernels.P_SMUGGLER_USE] = b.smuggler_use_probability
+        params[kernels.P_SMUGGLED_FACTOR] = b.smuggled_detection_factor
+        params[kernels.P_EARNINGS] = b.informal_earnings_eur_per_day
+        params[kernels.P_DETENTION_DAYS] = b.detention_days
+        self.params = params
+
+    def _setup_records(self) -> None:
+        n_days, n_places, n_edges = self.n_days, self.network.n_places, self.network.n_edges
+        n_countries = len(self.network.countries)
+        self.events_buffer = np.zeros((kernels.N_CHUNKS, n_countries, kernels.N_EVENTS), dtype=np.int64)
+        self.departures_buffer = np.zeros((kernels.N_CHUNKS, n_edges), dtype=np.int64)
+        self.revenue_today = np.zeros(n_countries)
+        self.stocks = np.zeros((n_places, kernels.N_STOCKS), dtype=np.int64)
+        self.present = np.zeros(n_places, dtype=np.int64)
+        self.in_reception = np.zeros(n_places, dtype=np.int64)
+        self.capacity_today = self.network.reception_capacity.copy()
+        self.entered_total = 0
+        # Daily records, preallocated: the results are built from these after the run.
+        self.record_events = np.zeros((n_days, n_countries, kernels.N_EVENTS), dtype=np.int64)
+        self.record_revenue = np.zeros((n_days, n_countries))
+        self.record_departures = np.zeros((n_days, n_edges), dtype=np.int64)
+        self.record_stocks = np.zeros((n_days, n_places, kernels.N_STOCKS), dtype=np.int64)
+        self.record_present = np.zeros((n_days, n_places), dtype=np.int64)
+        self.record_in_reception = np.zeros((n_days, n_places), dtype=np.int64)
+        self.record_capacity = np.zeros((n_days, n_places), dtype=np.int64)
+        self._last_edge_cost: np.ndarray | None = None
+        self.cost_to_go: np.ndarray | None = None
+
+    # -------------------------------------------------------------- policies
+    def _country_arrays(self) -> dict[str, np.ndarray]:
+        govs = self.governments
+        return {
+            "detection": np.array([g.border_detection_probability for g in govs], dtype=np.float64),
+            "pushback": np.array([g.pushback_share for g in govs], dtype=np.float64),
+            "detention": np.array([g.detention_share for g in govs], dtype=np.float64),
+            "claim_factor": np.array([g.asylum_claim_factor for g in govs], dtype=np.float64),
+            "seats": np.array([g.smuggler_seats_per_day for g in govs], dtype=np.int64),
+            "closed": np.array([bool(g.border_closed) for g in govs]),
+            "capacity_factor": np.array([g.reception_capacity_factor for g in govs], dtype=np.float64),
+        }
+
+    def _update_routes(self, policy: dict[str, np.ndarray]) -> np.ndarray:
+        network = self.network
+        entered = self.edge_entered_country
+        edge_open = np.ones(network.n_edges, dtype=np.uint8)
+        closed_crossing = (entered >= 0) & policy["closed"][np.maximum(entered, 0)]
+        edge_open[closed_crossing] = 0
+        # Crowding is felt only where there is reception to crowd: zero-capacity places give 0.
+        pressure = np.where(self.capacity_today > 0, self.present / np.maximum(self.capacity_today, 1), 0.0)
+        cost = edge_costs(network, self.behaviour, self.edge_fare, entered, policy["detection"],
+                          policy["pushback"], policy["detention"], pressure)
+        cost[edge_open == 0] = np.inf
+        if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
+            self.cost_to_go = cost_to_go(network, cost, edge_open, self.destination_places)
+            self._last_edge_cost = cost
+        self.edge_open = edge_open
+        return cost
+
+    # ------------------------------------------------------------------ day
+    def step(self) -> None:
+        day = self.day
+        network, population = self.network, self.population
+        policy = self._country_arrays()
+        self.capacity_today = np.floor(
+            network.reception_capacity * policy["capacity_factor"][network.place_country]).astype(np.int64)
+        cost = self._update_routes(policy)
+
+        self.events_buffer[:] = 0
+        self.departures_buffer[:] = 0
+        self.revenue_today[:] = 0.0
+        arrivals_today = self.arrivals[day]
+        np.add.at(self.events_buffer[0, :, kernels.EV_ENTRIES], network.place_country, arrivals_today)
+        self.entered_total += int(arrivals_today.sum())
+        arrays = population.arrays()
+        population.n_active, population.next_id = kernels.add_entrants(
+            *arrays, population.n_active, population.next_id, arrivals_today, self.key, day,
+            self.group_cumulative_share, self.destination_cumulative_share,
+            self.budget_log_median, self.budget_log_sd)
+        kernels.decide_day(
+            *arrays, population.n_active, self.key, day,
+            network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, self.edge_open,
+            self.edge_entered_country, network.smuggler_required, self.edge_fee,
+            network.place_country, self.destination_of_place, self.cost_to_go,
+            policy["detection"], policy["pushback"], policy["detention"], policy["claim_factor"],
+            self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
+        kernels.resolve_day(
+            *arrays, population.n_active, self.key, day,
+            network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
+            self.edge_fee, network.place_country, self.destination_of_place, self.capacity_today,
+            policy["detection"], policy["pushback"], policy["detention"], policy["seats"],
+            self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
+            self.present, self.in_reception, self.stocks)
+        population.n_active = kernels.compact(*arrays, population.n_active)
+
+        self.record_events[day] = self.events_buffer.sum(axis=0)
+        self.record_revenue[day] = self.revenue_today
+        self.record_departures[day] = self.departures_buffer.sum(axis=0)
+        self.record_stocks[day] = self.stocks
+        self.record_present[day] = self.present
+        self.record_in_reception[day] = self.in_reception
+        self.record_capacity[day] = self.capacity_today
+        for country_index, government in enumerate(self.governments):
+            own = network.place_country == country_index
+            government.observe(self.present[own], self.capacity_today[own])
+        self.agents.do("step")
+        self.datacollector.collect(self)
+        self.day += 1
+
+    def run(self, progress: bool = False) -> "MigrationModel":
+        days = range(self.day, self.n_days)
+        for _ in tqdm(days, desc=f"{self.scenario.name} (seed {self.run_seed})", unit="day",
+                      disable=not progress, mininterval=0.5, leave=False):
+            self.step()
+        return self
+
+    def date(self, day: int) -> dt.date:
+        return self.scenario.start + dt.timedelta(days=day)
+
+    @property
+    def bytes_per_agent(self) -> int:
+        return BYTES_PER_AGENT
+
+    @property
+    def state_fields(self) -> list[str]:
+        return list(FIELDS)

@@ -1,0 +1,68 @@
+"""The migrant population as arrays: one array a field, one slot an agent.
+
+Active agents occupy slots [0, n_active); a finished agent (arrived, claimed asylum in transit)
+is counted and then removed by a stable compaction, so each day's cost follows the people still
+on the route. Slots keep entry order, which the capacity passes use as their queue order."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Agent states. Values below FINISHED are active; FINISHED and above leave the arrays.
+AT_PLACE = 0  # at a place: resting, waiting or stranded
+IN_TRANSIT = 1  # on an edge that takes more than the rest of the day
+WAITING_FOR_SMUGGLER = 2  # asked for a smuggler's seat and got none today
+STUCK_WITHOUT_MONEY = 3  # cannot pay for any way on; earns a little each day
+DETAINED = 4  # held after apprehension for the detaining country's detention days
+FINISHED = 10
+ARRIVED = 10  # reached the intended destination (and claims asylum there)
+CLAIMED_ASYLUM_IN_TRANSIT = 11  # claimed asylum in a transit country and stays
+
+ACTIVE_STATE_NAMES = {
+    AT_PLACE: "waiting",
+    IN_TRANSIT: "in_transit",
+    WAITING_FOR_SMUGGLER: "waiting_for_smuggler",
+    STUCK_WITHOUT_MONEY: "stuck_without_money",
+    DETAINED: "detained",
+}
+
+FIELDS: dict[str, type] = {
+    "agent_id": np.uint32,  # stable identity, the key of every random draw
+    "place": np.int16,  # current place, or the origin of the edge being travelled
+    "edge": np.int16,  # edge travelled or asked a smuggler for; -1 when none
+    "remaining_days": np.float32,  # travel time left on the edge
+    "state": np.uint8,
+    "sheltered": np.uint8,  # 1 while holding a reception place at `place`
+    "group": np.uint8,  # nationality group (selects the group's parameters)
+    "destination": np.uint8,  # index into the network's destination list
+    "budget_eur": np.float32,
+    "state_days": np.int16,  # days in the current state; detention counts down here
+    "entry_day": np.int16,
+}
+
+BYTES_PER_AGENT = sum(np.dtype(t).itemsize for t in FIELDS.values())
+
+
+class Population:
+    """Arrays sized for everyone who will enter during the run."""
+
+    def __init__(self, capacity: int):
+        if capacity >= 2**32 - 1:
+            raise ValueError("at most 4,294,967,294 people per run (agent ids are 32-bit)")
+        self.capacity = int(capacity)
+        for name, dtype in FIELDS.items():
+            setattr(self, name, np.zeros(max(self.capacity, 1), dtype=dtype))
+        self.edge.fill(-1)
+        self.n_active = 0
+        self.next_id = 0
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """The field arrays in FIELDS order, as the kernels take them."""
+        return tuple(getattr(self, name) for name in FIELDS)
+
+    def active(self, name: str) -> np.ndarray:
+        return getattr(self, name)[: self.n_active]
+
+    @staticmethod
+    def estimated_bytes(people: int) -> int:
+        return BYTES_PER_AGENT * int(people)

@@ -1,0 +1,195 @@
+"""A run's results: tidy daily DataFrames, a printed summary, and the run folder on disk.
+
+Tables (one row per day and place / edge / country):
+- stocks:    people by place and state at the end of each day (states are exclusive; `arrived`
+             and `claimed_asylum` are running totals), so their sum over places and states is
+             everyone who has entered so far;
+- reception: people present, in a reception place, capacity, and transit pressure
+             (present / capacity, with a capacity of 0 counted as 1);
+- flows:     departures along each edge (for a border edge: successful crossings);
+- events:    by country: entries, border crossings, apprehensions, pushbacks, detentions,
+             smuggled crossings, smuggler revenue (EUR, by the smugglers' country), asylum
+             claims (in transit and on arrival), arrivals at destinations;
+- daily:     the model-level series collected by Mesa's DataCollector.
+
+A run folder is written under a temporary name and renamed when complete; `manifest.json`
+is written last inside it, so a folder with a manifest is a complete run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import subprocess
+
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import kernels
+from .model import MigrationModel
+
+TABLES = ("stocks", "reception", "flows", "events", "daily")
+DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
+
+
+class RunResult:
+    def __init__(self, model: MigrationModel, wall_seconds: float):
+        self.model = model
+        self.scenario = model.scenario
+        self.seed = model.run_seed
+        self.wall_seconds = wall_seconds
+        network = model.network
+        days = model.n_days
+        self.dates = pd.to_datetime([model.date(d) for d in range(days)])
+        place_country = [network.countries[c] for c in network.place_country]
+
+        n_places, n_edges, n_countries = network.n_places, network.n_edges, len(network.countries)
+        self.stocks = pd.DataFrame({
+            "date": np.repeat(self.dates, n_places * kernels.N_STOCKS),
+            "place_id": np.tile(np.repeat(network.place_ids, kernels.N_STOCKS), days),
+            "country": np.tile(np.repeat(place_country, kernels.N_STOCKS), days),
+            "state": np.tile(kernels.STOCK_NAMES, days * n_places),
+            "people": model.record_stocks.reshape(-1),
+        })
+        present, capacity = model.record_present.reshape(-1), model.record_capacity.reshape(-1)
+        self.reception = pd.DataFrame({
+            "date": np.repeat(self.dates, n_places),
+            "place_id": np.tile(network.place_ids, days),
+            "country": np.tile(place_country, days),
+            "present": present,
+            "in_reception": model.record_in_reception.reshape(-1),
+            "reception_capacity": capacity,
+            # Undefined (NaN) where a place has no reception capacity at all.
+            "transit_pressure": np.where(capacity > 0, present / np.maximum(capacity, 1), np.nan),
+        })
+        self.flows = pd.DataFrame({
+            "date": np.repeat(self.dates, n_edges),
+            "from_place": np.tile([network.place_ids[i] for i in network.edge_from], days),
+            "to_place": np.tile([network.place_ids[i] for i in network.edge_to], days),
+            "mode": np.tile(network.edge_mode, days),
+            "crosses_border": np.tile(network.crosses_border, days),
+            "departures": model.record_departures.reshape(-1),
+        })
+        events = {
+            "date": np.repeat(self.dates, n_countries),
+            "country": np.tile(network.countries, days),
+        }
+        for k, name in enumerate(kernels.EVENT_NAMES):
+            events[name] = model.record_events[:, :, k].reshape(-1)
+        events["smuggler_revenue_eur"] = model.record_revenue.reshape(-1)
+        self.events = pd.DataFrame(events)
+        daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+        daily.insert(0, "date", self.dates[: len(daily)])
+        self.daily = daily
+
+    # ------------------------------------------------------------- summary
+    def summary(self) -> pd.DataFrame:
+        """Headline measures over the whole run, one row each, for a printed table."""
+        events = self.events.groupby("country")[list(kernels.EVENT_NAMES) + ["smuggler_revenue_eur"]].sum()
+        final = self.stocks[self.stocks.date == self.stocks.date.max()]
+        by_state = final.groupby("state").people.sum()
+        rows = [
+            ("people entered", int(events.entries.sum())),
+            ("arrived at a destination", int(by_state.get("arrived", 0))),
+            ("claimed asylum in a transit country", int(by_state.get("claimed_asylum", 0))),
+            ("still on the route at the end", int(final.people.sum() - by_state.get("arrived", 0) - by_state.get("claimed_asylum", 0))),
+            ("border crossings", int(events.border_crossings.sum())),
+            ("apprehensions", int(events.apprehensions.sum())),
+            ("pushbacks", int(events.pushbacks.sum())),
+            ("smuggled crossings", int(events.smuggled_crossings.sum())),
+            ("smuggler revenue (EUR)", round(float(events.smuggler_revenue_eur.sum()))),
+        ]
+        arrivals = events.arrivals[events.arrivals > 0].sort_values(ascending=False)
+        rows += [(f"arrivals in {country}", int(n)) for country, n in arrivals.items()]
+        crossings = events.border_crossings[events.border_crossings > 0].sort_values(ascending=False)
+        rows += [(f"crossings into {country}", int(n)) for country, n in crossings.head(8).items()]
+        pressure = self.reception.transit_pressure
+        if pressure.notna().any():
+            worst = self.reception.loc[pressure.idxmax()]
+            rows.append(("highest transit pressure (present / capacity)",
+                         f"{worst.transit_pressure:.1f} at {worst.place_id} on {worst.date.date()}"))
+        return pd.DataFrame(rows, columns=["measure", "value"])
+
+    # ------------------------------------------------------------------ disk
+    def manifest(self) -> dict:
+        return {
+            "scenario_name": self.scenario.name,
+            "scenario_file": self.scenario.file,
+            "scenario": self.scenario.resolved(),
+            "seed": self.seed,
+            "days": self.model.n_days,
+            "start": str(self.scenario.start),
+            "package_version": _version("balkansim"),
+            "dependencies": {name: _version(name) for name in DEPENDENCIES},
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "numba_threads": _numba_threads(),
+            "git_commit": _git_commit(),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "finished_at_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "bytes_of_state_per_agent": self.model.bytes_per_agent,
+            "tables": {name: f"{name}.parquet" for name in TABLES},
+        }
+
+    def save(self, out_dir: str | Path) -> Path:
+        """Write the run folder; refuses a folder that already exists."""
+        out_dir = Path(out_dir)
+        if out_dir.exists():
+            raise FileExistsError(f"{out_dir} already exists; choose another --out (nothing was written)")
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        partial = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+        partial.mkdir()
+        checksums = {}
+        for name in TABLES:
+            path = partial / f"{name}.parquet"
+            getattr(self, name).to_parquet(path, index=False, engine="pyarrow")
+            checksums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        manifest = self.manifest() | {"sha256": checksums}
+        temporary = partial / "manifest.json.tmp"
+        temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+        temporary.rename(partial / "manifest.json")
+        partial.rename(out_dir)
+        return out_dir
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _numba_threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def _git_commit() -> str | None:
+    repo = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, timeout=10)
+        if commit.returncode != 0:
+            return None
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=repo,
+                               capture_output=True, text=True, timeout=10)
+        return commit.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def simulate(scenario, seed: int | None = None, days: int | None = None, progress: bool = False) -> RunResult:
+    """Run a scenario once and return its result."""
+    import time
+
+    started = time.perf_counter()
+    model = MigrationModel(scenario, seed=seed, days=days)
+    model.run(progress=progress)
+    return RunResult(model, time.perf_counter() - started)
+
+

@@ -1,0 +1,59 @@
+"""Route choice inputs: each edge's generalised cost in EUR and each place's cost-to-go to each
+destination (the cheapest sum of edge costs from that place to the destination).
+
+An edge costs its travel time (valued at value_of_time_eur_per_day), its fare, and, where it
+crosses a border, the expected smuggling fee and the expected cost of being stopped (the
+entered country's detection x (pushback + detention) share x detection_cost_eur); crowding at
+the place it leads to adds crowding_cost_eur per unit of transit pressure above 1 (yesterday's,
+as people hear of it). Costs change with policy and crowding, so cost-to-go is recomputed
+whenever any edge cost changes (scipy's Dijkstra on the reversed graph)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from .network import Network
+
+# Above this pressure, more crowding does not make a place look any worse.
+MAX_PRESSURE_IN_COST = 10.0
+
+
+def edge_fares(network: Network, fare_eur_per_km: dict[str, float]) -> np.ndarray:
+    per_km = np.array([fare_eur_per_km[mode] for mode in network.edge_mode])
+    return per_km * network.distance_km
+
+
+def edge_costs(network: Network, behaviour, fares: np.ndarray, entered_country: np.ndarray,
+               detection: np.ndarray, pushback: np.ndarray, detention: np.ndarray,
+               pressure: np.ndarray) -> np.ndarray:
+    cost = behaviour.value_of_time_eur_per_day * network.travel_days + fares
+    crossing = entered_country >= 0
+    c = entered_country[crossing]
+    fee = network.smuggling_fee_eur[crossing]
+    has_smugglers = np.isfinite(fee)
+    smuggled_share = np.where(network.smuggler_required[crossing], 1.0,
+                              np.where(has_smugglers, behaviour.smuggler_use_probability, 0.0))
+    detected = detection[c] * (1.0 - smuggled_share * (1.0 - behaviour.smuggled_detection_factor))
+    stopped = detected * (pushback[c] + detention[c])
+    cost[crossing] += stopped * behaviour.detection_cost_eur + smuggled_share * np.nan_to_num(fee)
+    crowding = np.clip(pressure[network.edge_to] - 1.0, 0.0, MAX_PRESSURE_IN_COST)
+    cost += behaviour.crowding_cost_eur * crowding
+    return np.maximum(cost, 1e-6)  # Dijkstra needs positive weights
+
+
+def cost_to_go(network: Network, cost: np.ndarray, edge_open: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+    """float64 [destination, place]: cheapest cost from each place to each destination (inf: no way)."""
+    usable = edge_open.astype(bool)
+    heads, tails, weights = network.edge_to[usable], network.edge_from[usable], cost[usable]
+    # Parallel edges (two modes between one pair) keep their cheapest cost.
+    order = np.lexsort((weights, tails, heads))
+    heads, tails, weights = heads[order], tails[order], weights[order]
+    first = np.ones(len(heads), dtype=bool)
+    first[1:] = (heads[1:] != heads[:-1]) | (tails[1:] != tails[:-1])
+    reversed_graph = csr_matrix(
+        (weights[first], (heads[first].astype(np.int64), tails[first].astype(np.int64))),
+        shape=(network.n_places, network.n_places),
+    )
+    return dijkstra(reversed_graph, directed=True, indices=destinations)

@@ -1,0 +1,347 @@
+"""Scenario files (TOML): period, seed, network files, inflow schedule, nationality groups,
+behaviour parameters and each country's border and reception settings.
+
+A file may say `extends = "other.toml"`: the other file is loaded first and this file's keys
+override it (tables merge key by key, everything else is replaced). Paths in a file are
+relative to that file. Every key is checked: unknown keys, wrong types and out-of-range values
+raise InputError naming the file, the key, what was expected and what was found."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import math
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import InputError
+from .network import MODES, Network, load_network
+from .tables import read_text
+
+PATH_KEYS = (("network", "places"), ("network", "edges"))
+Probability = Field(ge=0.0, le=1.0)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False, frozen=True)
+
+
+class Period(_Strict):
+    start: dt.date
+    days: int = Field(gt=0, le=3660, description="length of the run in days")
+
+
+class NetworkFiles(_Strict):
+    places: str
+    edges: str
+
+
+class MonthlyInflow(_Strict):
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    entry: str
+    people: int = Field(ge=0, le=100_000_000)
+
+
+class InflowSeries(_Strict):
+    """National monthly totals read from a CSV (columns month, people, source, notes), split
+    over entry places by `entry_shares`; `entry_shares_source` says where the split comes from."""
+
+    csv: str
+    entry_shares: dict[str, float] = Field(min_length=1)
+    entry_shares_source: str = Field(min_length=1)
+
+    @field_validator("entry_shares")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_shares(value, "entry_shares")
+        return value
+
+
+class Inflow(_Strict):
+    """People entering the region: monthly counts by entry place given inline (`monthly`),
+    and/or monthly series read from CSV files (`series`). Both add up."""
+
+    monthly: list[MonthlyInflow] = []
+    series: list[InflowSeries] = []
+
+
+class Budget(_Strict):
+    """Money a person carries on entry, log-normal: `median_eur` and `log_sd` (sd of log EUR)."""
+
+    median_eur: float = Field(gt=0, le=1e6)
+    log_sd: float = Field(ge=0, le=5)
+    source: str = ""
+
+
+class Group(_Strict):
+    """A nationality group of transit migrants."""
+
+    share: float = Probability
+    share_source: str = ""
+    protection_need: float = Field(ge=0.0, le=1.0, description="recognition rate: share with a protection need")
+    protection_need_source: str = ""
+    budget: Budget
+    destinations: dict[str, float]
+    destinations_source: str = ""
+
+    @field_validator("destinations")
+    @classmethod
+    def _shares(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_shares(value, "destinations")
+        return value
+
+
+class Behaviour(_Strict):
+    """Behaviour parameters, the same for every group; units are in the names."""
+
+    route_choice_sharpness_per_eur: float = Field(ge=0, le=10)
+    value_of_time_eur_per_day: float = Field(ge=0, le=1e5)
+    fare_eur_per_km: dict[str, float]
+    rest_probability_per_day: float = Probability
+    rough_sleeping_rest_factor: float = Field(ge=0, le=1, description="rest probability multiplier without a reception place")
+    transit_asylum_claim_probability_per_day: float = Probability
+    smuggler_use_probability: float = Probability
+    smuggled_detection_factor: float = Field(ge=0, le=1, description="detection probability multiplier with a smuggler")
+    detection_cost_eur: float = Field(ge=0, le=1e6, description="route-choice cost of a certain pushback or detention")
+    crowding_cost_eur: float = Field(ge=0, le=1e6, description="route-choice cost per unit of transit pressure above 1")
+    informal_earnings_eur_per_day: float = Field(ge=0, le=1e4)
+    detention_days: int = Field(ge=0, le=365)
+
+    @field_validator("fare_eur_per_km")
+    @classmethod
+    def _modes(cls, value: dict[str, float]) -> dict[str, float]:
+        missing = [m for m in MODES if m not in value]
+        unknown = [m for m in value if m not in MODES]
+        if missing or unknown:
+            raise ValueError(f"one fare for each mode {', '.join(MODES)} (missing {missing}, unknown {unknown})")
+        for mode, fare in value.items():
+            if not (math.isfinite(fare) and 0 <= fare <= 100):
+                raise ValueError(f"fare for {mode} between 0 and 100 EUR per km, got {fare}")
+        return value
+
+
+class CountrySettings(_Strict):
+    """One government's border and reception settings (for entries into that country)."""
+
+    border_detection_probability: float | None = Field(default=None, ge=0, le=1)
+    pushback_share: float | None = Field(default=None, ge=0, le=1)
+    detention_share: float | None = Field(default=None, ge=0, le=1)
+    reception_capacity_factor: float | None = Field(default=None, ge=0, le=100)
+    asylum_claim_factor: float | None = Field(default=None, ge=0, le=100)
+    smuggler_seats_per_day: int | None = Field(default=None, ge=0, le=10_000_000)
+    border_closed: bool | None = None
+
+    @model_validator(mode="after")
+    def _shares(self) -> "CountrySettings":
+        if (self.pushback_share or 0) + (self.detention_share or 0) > 1 + 1e-9:
+            raise ValueError("pushback_share + detention_share must be at most 1")
+        return self
+
+
+class ScenarioSpec(_Strict):
+    name: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    seed: int = Field(ge=0, lt=2**63)
+    replicates: int = Field(default=1, ge=1, le=100_000)
+    period: Period
+    network: NetworkFiles
+    inflow: Inflow
+    groups: dict[str, Group] = Field(min_length=1)
+    behaviour: Behaviour
+    countries: dict[str, CountrySettings]
+
+    @field_validator("groups")
+    @classmethod
+    def _group_shares(cls, value: dict[str, Group]) -> dict[str, Group]:
+        _check_shares({k: g.share for k, g in value.items()}, "group shares")
+        if len(value) > 100:
+            raise ValueError("at most 100 groups")
+        return value
+
+    @field_validator("countries")
+    @classmethod
+    def _default_complete(cls, value: dict[str, CountrySettings]) -> dict[str, CountrySettings]:
+        default = value.get("default")
+        if default is None:
+            raise ValueError("a [countries.default] table with every setting")
+        missing = [k for k, v in default.model_dump().items() if v is None]
+        if missing:
+            raise ValueError(f"[countries.default] must set every setting; missing {', '.join(missing)}")
+        return value
+
+
+def _check_shares(shares: dict[str, float], what: str) -> None:
+    if not shares:
+        return
+    if any(not math.isfinite(s) or s < 0 for s in shares.values()):
+        raise ValueError(f"{what}: every share must be a number >= 0")
+    total = sum(shares.values())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{what} must add up to 1, they add up to {total:.6g}")
+
+
+class Scenario:
+    """A validated scenario with its network. Build with `Scenario.load(path)` or
+    `Scenario.from_dict(data)`; `resolved()` gives the plain data the run used."""
+
+    def __init__(self, spec: ScenarioSpec, data: dict[str, Any], file: str | None):
+        self.spec = spec
+        self.file = file
+        self._data = data
+        self.network: Network = load_network(spec.network.places, spec.network.edges)
+        _check_against_network(self, file)
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Scenario":
+        path = Path(path)
+        data = _load_with_extends(path, chain=())
+        return cls.from_dict(data, file=path)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], file: str | Path | None = None, base_dir: str | Path | None = None) -> "Scenario":
+        """Validate plain data; relative paths are taken from base_dir (default: the cwd)."""
+        data = copy.deepcopy(data)
+        if base_dir is not None:
+            _absolutise_paths(data, Path(base_dir), file)
+        try:
+            spec = ScenarioSpec.model_validate(data)
+        except ValidationError as error:
+            raise _as_input_error(error, file) from None
+        return cls(spec, data, str(file) if file is not None else None)
+
+    def with_changes(self, **changes: Any) -> "Scenario":
+        """A copy with top-level or dotted keys replaced, e.g. with_changes(**{"period.days": 30})."""
+        data = copy.deepcopy(self._data)
+        for dotted, value in changes.items():
+            target = data
+            *parents, last = dotted.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[last] = value
+        return Scenario.from_dict(data, file=self.file)
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as plain JSON-able data, after extends and with absolute paths."""
+        return self.spec.model_dump(mode="json")
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def start(self) -> dt.date:
+        return self.spec.period.start
+
+    @property
+    def days(self) -> int:
+        return self.spec.period.days
+
+    def country_settings(self, country: str) -> dict[str, Any]:
+        """The default settings overlaid with the country's own."""
+        settings = self.spec.countries["default"].model_dump()
+        own = self.spec.countries.get(country)
+        if own is not None:
+            settings.update({k: v for k, v in own.model_dump().items() if v is not None})
+        return settings
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    return Scenario.load(path)
+
+
+def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, resolved))
+        raise InputError(path, "extends", "a chain of files without a cycle", cycle)
+    text = read_text(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(path, "TOML syntax", "valid TOML", str(error)) from None
+    _absolutise_paths(data, path.parent, path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str) or not parent:
+        raise InputError(path, "extends", "the path of another scenario file, as a string", parent)
+    parent_path = (path.parent / parent)
+    if not parent_path.is_file():
+        raise InputError(path, "extends", "an existing scenario file (relative to this file)", parent)
+    base = _load_with_extends(parent_path, (*chain, resolved))
+    return _merge(base, data)
+
+
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _absolutise_paths(data: dict[str, Any], base_dir: Path, file: str | Path | None) -> None:
+    """Make the file paths in one file's data absolute, relative to that file's folder."""
+    places = [(data.get(table), key, f"{table}.{key}") for table, key in PATH_KEYS]
+    inflow = data.get("inflow")
+    if isinstance(inflow, dict) and isinstance(inflow.get("series"), list):
+        places += [(item, "csv", f"inflow.series[{i}].csv") for i, item in enumerate(inflow["series"])]
+    for section, key, dotted in places:
+        if isinstance(section, dict) and key in section:
+            value = section[key]
+            if not isinstance(value, str) or not value:
+                raise InputError(file, dotted, "a file path as a string", value)
+            target = Path(value) if Path(value).is_absolute() else (base_dir / value)
+            if not target.is_file():
+                raise InputError(file, dotted, "an existing regular file (relative to the scenario file)", value)
+            section[key] = str(target.resolve())
+
+
+def _as_input_error(error: ValidationError, file: str | Path | None) -> InputError:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "no such key (check its spelling against the documentation)"
+    elif first["type"] == "missing":
+        message = "this key to be present"
+    elif message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    got = first.get("input") if first["type"] not in ("missing",) else None
+    if isinstance(got, dict):
+        got = "a table"
+    return InputError(file, key, message, got)
+
+
+def _check_against_network(scenario: Scenario, file: str | None) -> None:
+    """Names in the scenario must be places and countries of its network, of the right kind."""
+    spec, network = scenario.spec, scenario.network
+    entries, destinations = set(network.entries), set(network.destinations)
+    for i, row in enumerate(spec.inflow.monthly):
+        if row.entry not in entries:
+            raise InputError(file, f"inflow.monthly[{i}].entry", f"an entry place of the network ({', '.join(sorted(entries))})", row.entry)
+    for i, series in enumerate(spec.inflow.series):
+        for place in series.entry_shares:
+            if place not in entries:
+                raise InputError(file, f"inflow.series[{i}].entry_shares.{place}",
+                                 f"an entry place of the network ({', '.join(sorted(entries))})", place)
+    for name, group in spec.groups.items():
+        for place in group.destinations:
+            if place not in destinations:
+                raise InputError(file, f"groups.{name}.destinations.{place}",
+                                 f"a destination place of the network ({', '.join(sorted(destinations))})", place)
+    for country in spec.countries:
+        if country != "default" and country not in network.countries:
+            raise InputError(file, f"countries.{country}", f"'default' or a country of the network ({', '.join(network.countries)})", country)
+    end = spec.period.start + dt.timedelta(days=spec.period.days)
+    if end.year > 9999:
+        raise InputError(file, "period.days", "a period that ends before the year 10000", spec.period.days)

@@ -103,7 +103,7 @@ def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, stat
             events, edge_departures, chunk):
     """Start edge e: pay the fare, then arrive today if it fits in time_left.
     Returns the time left after arriving, or -1.0 when the agent's day is over."""
-    budget_eur[i] -= edge_fare_eur[e]
+    budget_eur[i] = max(budget_eur[i] - edge_fare_eur[e], 0.0)  # clamp float32 rounding only
     edge_departures[chunk, e] += 1
     sheltered[i] = 0
     state_days[i] = 0
@@ -292,7 +292,7 @@ def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, 
         identity = agent_id[i]
         entered = edge_entered_country[e]
         fee = edge_fee_eur[e]
-        budget_eur[i] -= fee
+        budget_eur[i] = max(budget_eur[i] - fee, 0.0)  # affordability was checked at the choice
         smuggler_revenue_eur[origin_country] += fee
         events[0, entered, EV_SMUGGLED] += 1
         edge[i] = -1

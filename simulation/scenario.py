@@ -9,6 +9,7 @@ raise InputError naming the file, the key, what was expected and what was found.
 from __future__ import annotations
 
 import copy
+import difflib
 import datetime as dt
 import math
 import tomllib
@@ -307,11 +308,18 @@ def _absolutise_paths(data: dict[str, Any], base_dir: Path, file: str | Path | N
 
 
 def _as_input_error(error: ValidationError, file: str | Path | None) -> InputError:
-    first = error.errors()[0]
+    errors = error.errors()
+    # A misspelt key is both unknown and missing: report the unknown one, with a suggestion.
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    first = unknown[0] if unknown else errors[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
-        message = "no such key (check its spelling against the documentation)"
+        parent = first["loc"][:-1]
+        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == parent]
+        close = difflib.get_close_matches(str(first["loc"][-1]), missing, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else " (check its spelling in docs/scenarios.md)"
+        message = "no such key" + hint
     elif first["type"] == "missing":
         message = "this key to be present"
     elif message.startswith("Value error, "):

@@ -92,6 +92,7 @@ class MigrationModel(mesa.Model):
         self.in_reception = np.zeros(n_places, dtype=np.int64)
         self.capacity_today = self.network.reception_capacity.copy()
         self.entered_total = 0
+        self.agent_steps = 0
         # Daily records, preallocated: the results are built from these after the run.
         self.record_events = np.zeros((n_days, n_countries, kernels.N_EVENTS), dtype=np.int64)
         self.record_revenue = np.zeros((n_days, n_countries))
@@ -153,6 +154,7 @@ class MigrationModel(mesa.Model):
             *arrays, population.n_active, population.next_id, arrivals_today, self.key, day,
             self.group_cumulative_share, self.destination_cumulative_share,
             self.budget_log_median, self.budget_log_sd)
+        self.agent_steps += population.n_active  # every active agent is stepped once a day
         kernels.decide_day(
             *arrays, population.n_active, self.key, day,
             network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, self.edge_open,

@@ -31,7 +31,7 @@ class MigrationModel(mesa.Model):
         self.n_days = scenario.days if days is None else int(days)
         if self.n_days <= 0:
             raise ValueError("days must be at least 1")
-        self.key = seed_key(self.run_seed)
+        self.key = np.uint64(seed_key(self.run_seed))  # keep it unsigned: half of all keys exceed int64
         self.arrivals = daily_arrivals(scenario)[: self.n_days]
         self.population = Population(int(self.arrivals.sum()))
         self.day = 0

@@ -1,0 +1,78 @@
+"""Invariants that must hold for any valid scenario: people are conserved every day, nobody is
+counted twice, counts are never negative, reception places are a hard limit, budgets never go
+negative; and the agent arrays shrink as people finish."""
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulation import DEFAULT_SCENARIO, MigrationModel, load_scenario, simulate
+from simulation import kernels
+
+from .conftest import tiny_scenario
+
+probability = st.floats(0.0, 1.0)
+
+
+def _check_day_by_day(model: MigrationModel) -> None:
+    entered = 0
+    for day in range(model.n_days):
+        model.step()
+        entered += int(model.arrivals[day].sum())
+        stocks = model.stocks
+        assert stocks.min() >= 0
+        assert int(stocks.sum()) == entered, f"day {day}: {stocks.sum()} counted, {entered} entered"
+        assert np.all(model.in_reception <= model.capacity_today)
+        assert np.all(model.in_reception <= model.present)
+        active = model.population.n_active
+        finished = int(stocks[:, kernels.ST_ARRIVED].sum() + stocks[:, kernels.ST_ASYLUM].sum())
+        assert active + finished == entered
+        assert np.all(model.population.active("budget_eur") >= 0)
+        assert np.all(model.population.active("state") < 10)  # finished agents left the arrays
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**63 - 1),
+    rest=probability, rough=probability, claim=st.floats(0.0, 0.2), smuggler_use=probability,
+    detection=probability, pushback=st.floats(0.0, 0.5), detention=st.floats(0.0, 0.5),
+    seats=st.integers(0, 200), capacity_factor=st.floats(0.0, 3.0), budget=st.floats(1.0, 5000.0),
+    fare=st.floats(0.0, 5.0), sharpness=st.floats(0.0, 0.1), detention_days=st.integers(0, 5),
+    days=st.integers(1, 20), closed=st.booleans(),
+)
+def test_conservation_and_limits_hold_every_day(seed, rest, rough, claim, smuggler_use, detection, pushback,
+                                                detention, seats, capacity_factor, budget, fare, sharpness,
+                                                detention_days, days, closed):
+    scenario = tiny_scenario(
+        seed=seed, period={"days": days},
+        groups={"only": {"budget": {"median_eur": budget, "log_sd": 0.5}}},
+        behaviour={
+            "rest_probability_per_day": rest, "rough_sleeping_rest_factor": rough,
+            "transit_asylum_claim_probability_per_day": claim, "smuggler_use_probability": smuggler_use,
+            "route_choice_sharpness_per_eur": sharpness, "detention_days": detention_days,
+            "fare_eur_per_km": {"road": fare, "rail": fare, "sea": fare, "walk": 0.0},
+        },
+        countries={
+            "default": {"border_detection_probability": detection, "pushback_share": pushback,
+                        "detention_share": detention, "smuggler_seats_per_day": seats,
+                        "reception_capacity_factor": capacity_factor},
+            "BG": {"border_closed": closed},
+        })
+    _check_day_by_day(MigrationModel(scenario))
+
+
+def test_conservation_on_the_bundled_network():
+    scenario = load_scenario(DEFAULT_SCENARIO)
+    _check_day_by_day(MigrationModel(scenario, days=45))
+
+
+def test_tables_agree_with_each_other():
+    result = simulate(load_scenario(DEFAULT_SCENARIO), days=40)
+    final = result.stocks[result.stocks.date == result.stocks.date.max()]
+    by_state = final.groupby("state").people.sum()
+    assert by_state["arrived"] == result.events.arrivals.sum()
+    assert by_state.sum() == result.events.entries.sum()
+    border_flows = result.flows[result.flows.crosses_border].departures.sum()
+    assert border_flows == result.events.border_crossings.sum()
+    assert (result.events.pushbacks <= result.events.apprehensions).all()
+    assert (result.events.smuggled_crossings.sum() > 0) and (result.events.smuggler_revenue_eur.sum() > 0)

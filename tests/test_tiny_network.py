@@ -1,0 +1,126 @@
+"""Outcomes on the five-place network of tests/data/tiny that can be worked out by hand.
+
+    start (GR, entry) --road 1.0 d--> mid (GR, 10 places) --walk 0.5 d, GR-MK--> north (MK) --road 0.5 d, MK-AT--> goal (AT)
+                                                          --walk 0.5 d, GR-BG--> south (BG) --road 0.5 d, BG-AT--> goal
+
+100 people enter at start each day of January 2020 (3,100 in the month). With no resting,
+no detection and no fares, someone entering on day d spends day d walking to mid (1.0 day,
+the whole day) and on day d+1 crosses to north or south and on to goal (0.5 + 0.5 days)."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import load_scenario, simulate
+
+from .conftest import tiny_scenario
+
+
+def _events(result, country):
+    return result.events[result.events.country == country].set_index("date")
+
+
+def _departures(result, origin, target):
+    flows = result.flows
+    return flows[(flows.from_place == origin) & (flows.to_place == target)].set_index("date").departures
+
+
+def test_everyone_arrives_the_day_after_entering():
+    result = simulate(tiny_scenario())
+    austria = _events(result, "AT")
+    assert austria.arrivals.tolist() == [0] + [100] * 9
+    assert austria.border_crossings.tolist() == [0] + [100] * 9
+    assert (_events(result, "MK").border_crossings + _events(result, "BG").border_crossings).tolist() == [0] + [100] * 9
+    assert _departures(result, "start", "mid").tolist() == [100] * 10
+
+
+def test_route_split_follows_the_softmax_on_expected_cost():
+    # Bulgaria detects half of the people crossing and pushes all of them back: the south route
+    # costs 0.5 x 1.0 x 1,000 = 500 EUR more, so P(north) = 1 / (1 + exp(-0.004 x 500)) = 0.881.
+    result = simulate(tiny_scenario(
+        inflow={"monthly": [{"month": "2020-01", "entry": "start", "people": 310_000}]},
+        behaviour={"route_choice_sharpness_per_eur": 0.004, "detection_cost_eur": 1000.0},
+        countries={"BG": {"border_detection_probability": 0.5, "pushback_share": 1.0}},
+        period={"days": 2}))
+    day1 = pd.Timestamp("2020-01-02")
+    north = _departures(result, "mid", "north")[day1]
+    south_attempts = _departures(result, "mid", "south")[day1] + _events(result, "BG").pushbacks[day1]
+    attempts = north + south_attempts
+    assert attempts == 10_000
+    expected = 1.0 / (1.0 + math.exp(-0.004 * 500.0))
+    sd = math.sqrt(expected * (1 - expected) / attempts)
+    assert abs(north / attempts - expected) < 5 * sd
+    # and about half of the south attempts were pushed back
+    pushbacks = _events(result, "BG").pushbacks[day1]
+    assert abs(pushbacks / south_attempts - 0.5) < 5 * math.sqrt(0.25 / south_attempts)
+
+
+def test_detention_holds_people_for_the_detention_days():
+    # Only the north route (Bulgaria closed); North Macedonia detains everyone it detects for
+    # 2 days: detained on day 1, held on days 2 and 3, released on day 3, on to goal on day 4.
+    result = simulate(tiny_scenario(countries={
+        "BG": {"border_closed": True},
+        "MK": {"border_detection_probability": 1.0, "detention_share": 1.0}}))
+    assert _events(result, "AT").arrivals.tolist() == [0, 0, 0, 0] + [100] * 6
+    assert _events(result, "MK").detentions.tolist() == [0] + [100] * 9
+    assert _departures(result, "mid", "south").sum() == 0
+
+
+def test_closing_both_borders_strands_everyone_where_they_learn_it():
+    # With no open way to the destination, cost-to-go is infinite everywhere before the border:
+    # people do not walk into the dead end, they wait where they are (here: at the entry).
+    result = simulate(tiny_scenario(countries={"BG": {"border_closed": True}, "MK": {"border_closed": True}}))
+    assert result.events.arrivals.sum() == 0
+    assert result.events.border_crossings.sum() == 0
+    final = result.stocks[result.stocks.date == result.stocks.date.max()].set_index(["place_id", "state"]).people
+    assert final["start", "waiting"] == 1000
+    assert final.sum() == 1000
+
+
+def test_smuggler_seats_limit_crossings_and_earn_fees():
+    # Everyone wants a smuggler (fee 500, budget exactly 1,000); Greek smugglers have 30 seats a day.
+    result = simulate(tiny_scenario(behaviour={"smuggler_use_probability": 1.0},
+                                    countries={"GR": {"smuggler_seats_per_day": 30}}))
+    greece = _events(result, "GR")
+    crossed = _events(result, "MK").smuggled_crossings + _events(result, "BG").smuggled_crossings
+    assert crossed.tolist() == [0] + [30] * 9
+    assert greece.smuggler_revenue_eur.tolist() == [0.0] + [15_000.0] * 9
+    final = result.stocks[(result.stocks.date == result.stocks.date.max()) & (result.stocks.place_id == "mid")]
+    assert final.set_index("state").people["waiting_for_smuggler"] == 900 - 9 * 30
+
+
+def test_people_without_money_wait_and_earn_until_they_can_pay():
+    # The bus start -> mid costs 2 EUR/km x 100 km = 200 EUR; people carry 100 EUR and earn
+    # 10 EUR a day while stuck, so the day-0 entrants can first pay on day 10.
+    result = simulate(tiny_scenario(
+        groups={"only": {"budget": {"median_eur": 100.0, "log_sd": 0.0}}},
+        behaviour={"fare_eur_per_km": {"road": 2.0, "rail": 0.0, "sea": 0.0, "walk": 0.0}},
+        period={"days": 12}))
+    departures = _departures(result, "start", "mid")
+    assert departures.tolist() == [0] * 10 + [100, 100]
+    stuck = result.stocks[(result.stocks.state == "stuck_without_money") & (result.stocks.place_id == "start")]
+    assert stuck.people.tolist()[:10] == [100 * (d + 1) for d in range(10)]
+
+
+def test_a_multi_day_edge_takes_its_days(tiny_copy):
+    # start -> mid takes 2.5 days: leave day 0, arrive in the middle of day 2, walk on to north
+    # (0.5 d, the rest of day 2), reach goal on day 3.
+    edges = tiny_copy / "edges.csv"
+    edges.write_text(edges.read_text().replace("start,mid,road,100,1.0,", "start,mid,road,100,2.5,"))
+    result = simulate(load_scenario(tiny_copy / "tiny.toml"))
+    assert _events(result, "AT").arrivals.tolist() == [0, 0, 0] + [100] * 7
+    in_transit = result.stocks[(result.stocks.state == "in_transit") & (result.stocks.place_id == "start")]
+    assert in_transit.people.tolist()[:3] == [100, 200, 200]
+
+
+def test_reception_places_are_a_hard_limit_kept_by_their_holders():
+    # Sheltered people always rest; people outside reception never do. mid has 10 places:
+    # the first 10 to arrive keep them, everyone else moves on.
+    result = simulate(tiny_scenario(behaviour={"rest_probability_per_day": 1.0, "rough_sleeping_rest_factor": 0.0}))
+    mid = result.reception[result.reception.place_id == "mid"]
+    assert mid.in_reception.tolist() == [10] * 10
+    assert mid.present.tolist() == [100] + [110] * 9
+    assert np.allclose(mid.transit_pressure, mid.present / 10)
+    assert _events(result, "AT").arrivals.tolist() == [0, 90] + [100] * 8

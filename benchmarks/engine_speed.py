@@ -44,7 +44,7 @@ INFLOW_DAYS = 30
 WARMUP_PEOPLE = 2_000
 WARMUP_DAYS = 5
 
-PHASES = ("routes", "add_entrants", "decide_day", "resolve_day", "compact")
+PHASES = ("routes", "add_entrants", "decide_day", "resolve_day")
 
 # The start-up child: as a user would start a run. Timed from the very top of the script.
 STARTUP_CHILD = """\
@@ -151,15 +151,17 @@ def run_size_case(people: int, days: int, repeats: int) -> dict:
             raise SystemExit(f"scenario lets {entered} people enter, expected {people}")
         model._update_routes = timed("routes", model._update_routes)
         peak_active = 0
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         for _ in range(days):
             model.step()
             if model.population.n_active > peak_active:
                 peak_active = model.population.n_active
         loop_s = time.perf_counter() - t
+        cpu_s = time.process_time() - cpu
         runs.append({
             "setup_s": setup_s,
             "loop_s": loop_s,
+            "cpu_s": cpu_s,
             "agent_steps": int(model.agent_steps),
             "peak_active": peak_active,
             "active_at_end": int(model.population.n_active),
@@ -256,8 +258,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default=None, help="people per case, comma-separated (default 100000,1000000)")
     parser.add_argument("--days", type=int, default=None, help="days to run each case (default 100)")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="timed runs per case, in the same child; the median is reported (default 3)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="timed runs per case, in the same child; the median is reported (default 5)")
     parser.add_argument("--quick", action="store_true", help="fast check: 10,000 and 100,000 people, 30 days")
     parser.add_argument("--size-case", type=int, help=argparse.SUPPRESS)  # internal: run one case as a child
     args = parser.parse_args()
@@ -336,7 +338,8 @@ def report(info, sizes, days, repeats, startup, cli_wall, cases, total_s) -> str
         spread = f"{loops[0]:.2f}-{loops[-1]:.2f}" if len(loops) > 1 else "-"
         rows.append([
             f"{case['people']:,}", str(case["days"]), f"{loop:.2f}", spread, f"{steps:,}",
-            f"{steps / loop / 1e6:.1f} M", f"{runs[0]['peak_active']:,}",
+            f"{steps / loop / 1e6:.1f} M", f"{median_run['cpu_s'] / median_run['loop_s']:.2f}",
+            f"{runs[0]['peak_active']:,}",
             mib(case["peak_rss_kb"] * 1024), mib(case["rss_before_model_kb"] * 1024),
             str(case["bytes_per_agent"]), mib(case["bytes_per_agent"] * case["people"]),
         ])
@@ -347,7 +350,7 @@ def report(info, sizes, days, repeats, startup, cli_wall, cases, total_s) -> str
                           + [f"{s:.2f} ({100 * s / total:.0f}%)" for s in parts]
                           + [f"{total - sum(parts):.2f} ({100 * (total - sum(parts)) / total:.0f}%)"])
     out.append(table(
-        ["people", "days", "loop s", "range s", "agent-steps", "steps/s", "peak active", "peak RSS MiB",
+        ["people", "days", "loop s", "range s", "agent-steps", "steps/s", "CPU/wall", "peak active", "peak RSS MiB",
          "RSS pre-model MiB", "bytes/agent", "agent state MiB"], rows))
     out += ["", "Where the day loop goes (one run, seconds and share of its loop time)"]
     out.append(table(["people", "loop s", *PHASES, "other (records, Mesa, Python)"], phase_rows))

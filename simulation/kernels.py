@@ -7,8 +7,8 @@
    Several short edges fit in one day; a multi-day edge takes its days. Each chunk counts its
    events in its own row, so the parallel part writes nothing shared.
 3. `resolve_day` (serial, in slot order = order of entry): the capacity-limited steps:
-   smuggler seats by departure country, then reception places by place, then the day's stocks.
-4. `compact`: finished agents leave the arrays (stable, so slot order stays entry order).
+   smuggler seats by departure country, then reception places by place, then the day's stocks;
+   in the same last pass finished agents leave the arrays (stable: slot order stays entry order).
 
 All draws come from `uniform(key, stream, agent_id, day)`, so results are identical for any
 thread count. Events are integer counts summed over chunks; the only float sum (smuggler
@@ -135,7 +135,11 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                group_protection_need, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
     chunk_size = (n_active + N_CHUNKS - 1) // N_CHUNKS
+    max_degree = 1
+    for p in range(out_start.shape[0] - 1):
+        max_degree = max(max_degree, out_start[p + 1] - out_start[p])
     for chunk in prange(N_CHUNKS):
+        totals = np.empty(max_degree)  # scratch for route choice, one per chunk
         start = chunk * chunk_size
         stop = min(start + chunk_size, n_active)
         for i in range(start, stop):
@@ -192,11 +196,16 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         state[i] = AT_PLACE
                         break
                     first_decision = False
-                # Softmax over affordable open out-edges on cost to the destination.
+                # Softmax over affordable open out-edges on cost to the destination: one pass
+                # for the costs (kept in `totals`), one for the weights.
                 budget = budget_eur[i]
+                first_edge = out_start[p]
+                degree = out_start[p + 1] - first_edge
                 best = np.inf
                 short_of_money = False
-                for e in range(out_start[p], out_start[p + 1]):
+                for k in range(degree):
+                    e = first_edge + k
+                    totals[k] = np.inf
                     if edge_open[e] == 0:
                         continue
                     ahead = cost_to_go[d, edge_to[e]]
@@ -208,34 +217,27 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if budget < need:
                         short_of_money = True
                         continue
-                    total = edge_cost_eur[e] + ahead
-                    if total < best:
-                        best = total
+                    totals[k] = edge_cost_eur[e] + ahead
+                    if totals[k] < best:
+                        best = totals[k]
                 if not np.isfinite(best):
                     state[i] = STUCK_WITHOUT_MONEY if short_of_money else AT_PLACE
                     break
                 weight_sum = 0.0
-                for e in range(out_start[p], out_start[p + 1]):
-                    if edge_open[e] == 0:
-                        continue
-                    ahead = cost_to_go[d, edge_to[e]]
-                    need = edge_fare_eur[e] + (edge_fee_eur[e] if edge_smuggler_required[e] else 0.0)
-                    if not np.isfinite(ahead) or budget < need:
-                        continue
-                    weight_sum += math.exp(-sharpness * (edge_cost_eur[e] + ahead - best))
+                for k in range(degree):
+                    if np.isfinite(totals[k]):
+                        totals[k] = math.exp(-sharpness * (totals[k] - best))
+                        weight_sum += totals[k]
+                    else:
+                        totals[k] = 0.0
                 target = uniform(key, STREAM_ROUTE + move, identity, day) * weight_sum
                 chosen = -1
-                for e in range(out_start[p], out_start[p + 1]):
-                    if edge_open[e] == 0:
-                        continue
-                    ahead = cost_to_go[d, edge_to[e]]
-                    need = edge_fare_eur[e] + (edge_fee_eur[e] if edge_smuggler_required[e] else 0.0)
-                    if not np.isfinite(ahead) or budget < need:
-                        continue
-                    chosen = e
-                    target -= math.exp(-sharpness * (edge_cost_eur[e] + ahead - best))
-                    if target < 0.0:
-                        break
+                for k in range(degree):
+                    if totals[k] > 0.0:
+                        chosen = first_edge + k
+                        target -= totals[k]
+                        if target < 0.0:
+                            break
                 e = chosen
                 entered = edge_entered_country[e]
                 if entered >= 0:
@@ -279,7 +281,8 @@ def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, 
                 place_country, destination_of_place, reception_capacity,
                 country_detection, country_pushback, country_detention, country_smuggler_seats,
                 params, events, edge_departures, smuggler_revenue_eur, present, in_reception, stocks):
-    """Smuggler seats, then reception places, then the end-of-day stocks (serial, slot order)."""
+    """Smuggler seats, then reception places, then the end-of-day stocks and compaction (serial,
+    slot order). Returns the number of agents still active."""
     seats_left = country_smuggler_seats.copy()
     for i in range(n_active):
         if state[i] != WAITING_FOR_SMUGGLER:
@@ -333,6 +336,7 @@ def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, 
         else:
             sheltered[i] = 0
     stocks[:, :ST_ARRIVED] = 0
+    kept = 0
     for i in range(n_active):
         s = state[i]
         p = place[i]
@@ -354,27 +358,20 @@ def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, 
             stocks[p, ST_ARRIVED] += 1
         elif s == CLAIMED_ASYLUM_IN_TRANSIT:
             stocks[p, ST_ASYLUM] += 1
-
-
-@njit(cache=True)
-def compact(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-            state_days, entry_day, n_active):
-    """Drop finished agents, keeping the others in slot order; returns the new n_active."""
-    j = 0
-    for i in range(n_active):
-        if state[i] >= FINISHED:
+        # Compaction in the same pass: finished agents are dropped, the rest keep slot order.
+        if s >= FINISHED:
             continue
-        if j != i:
-            agent_id[j] = agent_id[i]
-            place[j] = place[i]
-            edge[j] = edge[i]
-            remaining_days[j] = remaining_days[i]
-            state[j] = state[i]
-            sheltered[j] = sheltered[i]
-            group[j] = group[i]
-            destination[j] = destination[i]
-            budget_eur[j] = budget_eur[i]
-            state_days[j] = state_days[i]
-            entry_day[j] = entry_day[i]
-        j += 1
-    return j
+        if kept != i:
+            agent_id[kept] = agent_id[i]
+            place[kept] = place[i]
+            edge[kept] = edge[i]
+            remaining_days[kept] = remaining_days[i]
+            state[kept] = state[i]
+            sheltered[kept] = sheltered[i]
+            group[kept] = group[i]
+            destination[kept] = destination[i]
+            budget_eur[kept] = budget_eur[i]
+            state_days[kept] = state_days[i]
+            entry_day[kept] = entry_day[i]
+        kept += 1
+    return kept

@@ -162,14 +162,13 @@ class MigrationModel(mesa.Model):
             network.place_country, self.destination_of_place, self.cost_to_go,
             policy["detection"], policy["pushback"], policy["detention"], policy["claim_factor"],
             self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
-        kernels.resolve_day(
+        population.n_active = kernels.resolve_day(
             *arrays, population.n_active, self.key, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
             self.edge_fee, network.place_country, self.destination_of_place, self.capacity_today,
             policy["detection"], policy["pushback"], policy["detention"], policy["seats"],
             self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
             self.present, self.in_reception, self.stocks)
-        population.n_active = kernels.compact(*arrays, population.n_active)
 
         self.record_events[day] = self.events_buffer.sum(axis=0)
         self.record_revenue[day] = self.revenue_today

@@ -130,7 +130,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                state_days, entry_day, n_active, key, day,
                out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
-               place_country, destination_of_place, cost_to_go,
+               place_country, destination_of_place, cost_to_go, route_cumulative, route_need_eur,
                country_detection, country_pushback, country_detention, country_claim_factor,
                group_protection_need, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
@@ -196,48 +196,61 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         state[i] = AT_PLACE
                         break
                     first_decision = False
-                # Softmax over affordable open out-edges on cost to the destination: one pass
-                # for the costs (kept in `totals`), one for the weights.
                 budget = budget_eur[i]
                 first_edge = out_start[p]
-                degree = out_start[p + 1] - first_edge
-                best = np.inf
-                short_of_money = False
-                for k in range(degree):
-                    e = first_edge + k
-                    totals[k] = np.inf
-                    if edge_open[e] == 0:
-                        continue
-                    ahead = cost_to_go[d, edge_to[e]]
-                    if not np.isfinite(ahead):
-                        continue
-                    need = edge_fare_eur[e]
-                    if edge_smuggler_required[e]:
-                        need += edge_fee_eur[e]
-                    if budget < need:
-                        short_of_money = True
-                        continue
-                    totals[k] = edge_cost_eur[e] + ahead
-                    if totals[k] < best:
-                        best = totals[k]
-                if not np.isfinite(best):
-                    state[i] = STUCK_WITHOUT_MONEY if short_of_money else AT_PLACE
-                    break
-                weight_sum = 0.0
-                for k in range(degree):
-                    if np.isfinite(totals[k]):
-                        totals[k] = math.exp(-sharpness * (totals[k] - best))
-                        weight_sum += totals[k]
-                    else:
-                        totals[k] = 0.0
-                target = uniform(key, STREAM_ROUTE + move, identity, day) * weight_sum
-                chosen = -1
-                for k in range(degree):
-                    if totals[k] > 0.0:
-                        chosen = first_edge + k
-                        target -= totals[k]
-                        if target < 0.0:
-                            break
+                if budget >= route_need_eur[d, p]:
+                    # Fast path: can pay for every option, so draw from today's softmax table.
+                    u = uniform(key, STREAM_ROUTE + move, identity, day)
+                    chosen = -1
+                    previous = 0.0
+                    for e in range(first_edge, out_start[p + 1]):
+                        running = route_cumulative[d, e]
+                        if running > previous:
+                            chosen = e
+                            if u < running:
+                                break
+                        previous = running
+                else:
+                    # Softmax over affordable open out-edges on cost to the destination: one pass
+                    # for the costs (kept in `totals`), one for the weights.
+                    degree = out_start[p + 1] - first_edge
+                    best = np.inf
+                    short_of_money = False
+                    for k in range(degree):
+                        e = first_edge + k
+                        totals[k] = np.inf
+                        if edge_open[e] == 0:
+                            continue
+                        ahead = cost_to_go[d, edge_to[e]]
+                        if not np.isfinite(ahead):
+                            continue
+                        need = edge_fare_eur[e]
+                        if edge_smuggler_required[e]:
+                            need += edge_fee_eur[e]
+                        if budget < need:
+                            short_of_money = True
+                            continue
+                        totals[k] = edge_cost_eur[e] + ahead
+                        if totals[k] < best:
+                            best = totals[k]
+                    if not np.isfinite(best):
+                        state[i] = STUCK_WITHOUT_MONEY if short_of_money else AT_PLACE
+                        break
+                    weight_sum = 0.0
+                    for k in range(degree):
+                        if np.isfinite(totals[k]):
+                            totals[k] = math.exp(-sharpness * (totals[k] - best))
+                            weight_sum += totals[k]
+                        else:
+                            totals[k] = 0.0
+                    target = uniform(key, STREAM_ROUTE + move, identity, day) * weight_sum
+                    chosen = -1
+                    for k in range(degree):
+                        if totals[k] > 0.0:
+                            chosen = first_edge + k
+                            target -= totals[k]
+                            if target < 0.0:
+                                break
                 e = chosen
                 entered = edge_entered_country[e]
                 if entered >= 0:

@@ -15,7 +15,7 @@ from .counter_rng import seed_key
 from .government import Government
 from .inflow import daily_arrivals
 from .population import BYTES_PER_AGENT, FIELDS, Population
-from .routing import cost_to_go, edge_costs, edge_fares
+from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
 from .scenario import Scenario
 
 
@@ -59,6 +59,8 @@ class MigrationModel(mesa.Model):
             network.crosses_border, network.place_country[network.edge_to], -1).astype(np.int16)
         self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
         self.edge_fee = network.smuggling_fee_eur.copy()
+        # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
+        self.edge_need_eur = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(self.edge_fee), 0.0)
         groups = list(spec.groups.values())
         self.group_names = list(spec.groups)
         self.group_cumulative_share = np.cumsum([g.share for g in groups])
@@ -130,6 +132,8 @@ class MigrationModel(mesa.Model):
         cost[edge_open == 0] = np.inf
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
             self.cost_to_go = cost_to_go(network, cost, edge_open, self.destination_places)
+            self.route_cumulative, self.route_need_eur = route_choice_tables(
+                network, cost, self.cost_to_go, self.behaviour.route_choice_sharpness_per_eur, self.edge_need_eur)
             self._last_edge_cost = cost
         self.edge_open = edge_open
         return cost
@@ -160,7 +164,7 @@ class MigrationModel(mesa.Model):
             network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, self.edge_open,
             self.edge_entered_country, network.smuggler_required, self.edge_fee,
             network.place_country, self.destination_of_place, self.cost_to_go,
-            policy["detection"], policy["pushback"], policy["detention"], policy["claim_factor"],
+            self.route_cumulative, self.route_need_eur, policy["detection"], policy["pushback"], policy["detention"], policy["claim_factor"],
             self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
         population.n_active = kernels.resolve_day(
             *arrays, population.n_active, self.key, day,

@@ -57,3 +57,37 @@ def cost_to_go(network: Network, cost: np.ndarray, edge_open: np.ndarray, destin
         shape=(network.n_places, network.n_places),
     )
     return dijkstra(reversed_graph, directed=True, indices=destinations)
+
+
+def route_choice_tables(network: Network, cost: np.ndarray, to_go: np.ndarray, sharpness: float,
+                        need_eur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Precomputed softmax for people who can pay for every option, per destination:
+
+    - cumulative [destination, edge]: the running sum of choice probabilities over each place's
+      out-edges (CSR order), ending at 1 at the place's last usable edge;
+    - need [destination, place]: the most money any usable out-edge asks (fare, plus a required
+      smuggler's fee); inf where no edge leads on.
+
+    Someone with at least `need` draws from the table; anyone poorer takes the kernel's slow
+    path, which leaves out what they cannot pay. Both give the same distribution."""
+    n_destinations = to_go.shape[0]
+    cumulative = np.zeros((n_destinations, network.n_edges))
+    need = np.full((n_destinations, network.n_places), np.inf)
+    origin = network.edge_from.astype(np.int64)
+    for d in range(n_destinations):
+        total = cost + to_go[d, network.edge_to]
+        usable = np.isfinite(total)
+        best = np.full(network.n_places, np.inf)
+        np.minimum.at(best, origin[usable], total[usable])
+        weight = np.where(usable, np.exp(-sharpness * (np.where(usable, total, 0.0) - best[origin])), 0.0)
+        weight_sum = np.zeros(network.n_places)
+        np.add.at(weight_sum, origin, weight)
+        running = np.cumsum(weight)
+        before_place = np.concatenate(([0.0], running))[network.out_start[:-1]]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cumulative[d] = (running - before_place[origin]) / weight_sum[origin]
+        cumulative[d][~np.isfinite(cumulative[d])] = 0.0
+        most = np.full(network.n_places, -np.inf)
+        np.maximum.at(most, origin[usable], need_eur[usable])
+        need[d] = np.where(np.isfinite(best), most, np.inf)
+    return cumulative, need

@@ -277,14 +277,15 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not parent_path.is_file():
         raise InputError(path, "extends", "an existing scenario file (relative to this file)", parent)
     base = _load_with_extends(parent_path, (*chain, resolved))
-    return _merge(base, data)
+    return merge_tables(base, data)
 
 
-def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+def merge_tables(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """`override` on top of `base`: tables merge key by key, other values replace."""
     merged = dict(base)
     for key, value in override.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+            merged[key] = merge_tables(merged[key], value)
         else:
             merged[key] = value
     return merged

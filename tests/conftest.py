@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from simulation import Scenario
+from simulation.scenario import merge_tables
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"
@@ -24,13 +25,7 @@ def tiny_data() -> dict:
 
 
 def deep_update(data: dict, changes: dict) -> dict:
-    data = copy.deepcopy(data)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(data.get(key), dict):
-            data[key] = deep_update(data[key], value)
-        else:
-            data[key] = value
-    return data
+    return merge_tables(copy.deepcopy(data), changes)
 
 
 def tiny_scenario(**changes) -> Scenario:

@@ -17,17 +17,19 @@ from .tables import read_csv_strict
 INFLOW_CSV_COLUMNS = ("month", "people", "source", "notes")
 
 
-def monthly_inflow(scenario: Scenario) -> dict[tuple[str, str], int]:
-    """{(YYYY-MM, entry place): people} from the inline table and the CSV together."""
+def monthly_inflow(scenario: Scenario) -> dict[tuple[str, str, str | None], int]:
+    """{(YYYY-MM, entry place, group or None): people} from the inline rows and the CSVs
+    together; group None means each person's group is drawn by the groups' shares."""
     spec = scenario.spec
-    counts: dict[tuple[str, str], int] = {}
+    counts: dict[tuple[str, str, str | None], int] = {}
     for row in spec.inflow.monthly:
-        key = (row.month, row.entry)
+        key = (row.month, row.entry, row.group)
         counts[key] = counts.get(key, 0) + row.people
     for series in spec.inflow.series:
         for month, total in read_inflow_csv(Path(series.csv)).items():
             for entry, people in _split(total, series.entry_shares).items():
-                counts[(month, entry)] = counts.get((month, entry), 0) + people
+                key = (month, entry, series.group)
+                counts[key] = counts.get(key, 0) + people
     return counts
 
 
@@ -67,11 +69,15 @@ def _split(total: int, shares: dict[str, float]) -> dict[str, int]:
 
 
 def daily_arrivals(scenario: Scenario) -> np.ndarray:
-    """int64 array [day, place] of people entering at each place on each day of the period."""
+    """int64 array [day, place, group slot] of people entering on each day of the period; group
+    slot g < number of groups is that group, the last slot is 'drawn by the groups' shares'."""
     network = scenario.network
     days, start = scenario.days, scenario.start
-    arrivals = np.zeros((days, network.n_places), dtype=np.int64)
-    for (month, entry), people in monthly_inflow(scenario).items():
+    group_names = list(scenario.spec.groups)
+    drawn = len(group_names)
+    arrivals = np.zeros((days, network.n_places, drawn + 1), dtype=np.int64)
+    for (month, entry, group), people in monthly_inflow(scenario).items():
+        slot = drawn if group is None else group_names.index(group)
         year, month_number = int(month[:4]), int(month[5:])
         month_days = calendar.monthrange(year, month_number)[1]
         first = dt.date(year, month_number, 1)
@@ -79,5 +85,5 @@ def daily_arrivals(scenario: Scenario) -> np.ndarray:
         for k in range(month_days):
             day = (first + dt.timedelta(days=k) - start).days
             if 0 <= day < days:
-                arrivals[day, place] += (k + 1) * people // month_days - k * people // month_days
+                arrivals[day, place, slot] += (k + 1) * people // month_days - k * people // month_days
     return arrivals

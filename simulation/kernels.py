@@ -66,34 +66,38 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
     n_groups = group_cumulative_share.shape[0]
     n_destinations = destination_cumulative_share.shape[1]
     for p in range(arrivals_today.shape[0]):
-        for _ in range(arrivals_today[p]):
-            i = n_active
-            identity = next_id
-            u = uniform(key, STREAM_GROUP, identity, day)
-            g = 0
-            while g < n_groups - 1 and u >= group_cumulative_share[g]:
-                g += 1
-            u = uniform(key, STREAM_DESTINATION, identity, day)
-            d = 0
-            while d < n_destinations - 1 and u >= destination_cumulative_share[g, d]:
-                d += 1
-            # Box-Muller from two independent draws for a log-normal budget.
-            u1 = uniform(key, STREAM_BUDGET_A, identity, day)
-            u2 = uniform(key, STREAM_BUDGET_B, identity, day)
-            normal = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
-            agent_id[i] = identity
-            place[i] = p
-            edge[i] = -1
-            remaining_days[i] = 0.0
-            state[i] = AT_PLACE
-            sheltered[i] = 0
-            group[i] = g
-            destination[i] = d
-            budget_eur[i] = math.exp(budget_log_median[g] + budget_log_sd[g] * normal)
-            state_days[i] = 0
-            entry_day[i] = day
-            n_active += 1
-            next_id += 1
+        for slot in range(n_groups + 1):
+            for _ in range(arrivals_today[p, slot]):
+                i = n_active
+                identity = next_id
+                if slot < n_groups:
+                    g = slot
+                else:
+                    u = uniform(key, STREAM_GROUP, identity, day)
+                    g = 0
+                    while g < n_groups - 1 and u >= group_cumulative_share[g]:
+                        g += 1
+                u = uniform(key, STREAM_DESTINATION, identity, day)
+                d = 0
+                while d < n_destinations - 1 and u >= destination_cumulative_share[g, d]:
+                    d += 1
+                # Box-Muller from two independent draws for a log-normal budget.
+                u1 = uniform(key, STREAM_BUDGET_A, identity, day)
+                u2 = uniform(key, STREAM_BUDGET_B, identity, day)
+                normal = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+                agent_id[i] = identity
+                place[i] = p
+                edge[i] = -1
+                remaining_days[i] = 0.0
+                state[i] = AT_PLACE
+                sheltered[i] = 0
+                group[i] = g
+                destination[i] = d
+                budget_eur[i] = math.exp(budget_log_median[g] + budget_log_sd[g] * normal)
+                state_days[i] = 0
+                entry_day[i] = day
+                n_active += 1
+                next_id += 1
     return n_active, next_id
 
 

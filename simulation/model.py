@@ -151,7 +151,7 @@ class MigrationModel(mesa.Model):
         self.departures_buffer[:] = 0
         self.revenue_today[:] = 0.0
         arrivals_today = self.arrivals[day]
-        np.add.at(self.events_buffer[0, :, kernels.EV_ENTRIES], network.place_country, arrivals_today)
+        np.add.at(self.events_buffer[0, :, kernels.EV_ENTRIES], network.place_country, arrivals_today.sum(axis=1))
         self.entered_total += int(arrivals_today.sum())
         arrays = population.arrays()
         population.n_active, population.next_id = kernels.add_entrants(

@@ -41,9 +41,13 @@ class NetworkFiles(_Strict):
 
 
 class MonthlyInflow(_Strict):
+    """People entering at one entry place in one month; all of one group if `group` is given,
+    otherwise each person's group is drawn by the groups' shares."""
+
     month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
     entry: str
     people: int = Field(ge=0, le=100_000_000)
+    group: str | None = None
 
 
 class InflowSeries(_Strict):
@@ -53,6 +57,7 @@ class InflowSeries(_Strict):
     csv: str
     entry_shares: dict[str, float] = Field(min_length=1)
     entry_shares_source: str = Field(min_length=1)
+    group: str | None = None  # all of one group; otherwise drawn by the groups' shares
 
     @field_validator("entry_shares")
     @classmethod
@@ -335,10 +340,15 @@ def _check_against_network(scenario: Scenario, file: str | None) -> None:
     """Names in the scenario must be places and countries of its network, of the right kind."""
     spec, network = scenario.spec, scenario.network
     entries, destinations = set(network.entries), set(network.destinations)
+    groups = set(spec.groups)
     for i, row in enumerate(spec.inflow.monthly):
         if row.entry not in entries:
             raise InputError(file, f"inflow.monthly[{i}].entry", f"an entry place of the network ({', '.join(sorted(entries))})", row.entry)
+        if row.group is not None and row.group not in groups:
+            raise InputError(file, f"inflow.monthly[{i}].group", f"a group of this scenario ({', '.join(sorted(groups))})", row.group)
     for i, series in enumerate(spec.inflow.series):
+        if series.group is not None and series.group not in groups:
+            raise InputError(file, f"inflow.series[{i}].group", f"a group of this scenario ({', '.join(sorted(groups))})", series.group)
         for place in series.entry_shares:
             if place not in entries:
                 raise InputError(file, f"inflow.series[{i}].entry_shares.{place}",

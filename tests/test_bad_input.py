@@ -100,6 +100,7 @@ SCENARIO_CASES = {
     "negative inflow": ("people = 3100", "people = -5", ["inflow.monthly.0.people", "greater than or equal to 0"]),
     "bad month": ('month = "2020-01"', 'month = "2020-13"', ["inflow.monthly.0.month", "pattern"]),
     "unknown entry place": ('entry = "start"', 'entry = "atlantis"', ["inflow.monthly[0].entry", "entry place", "atlantis"]),
+    "unknown group in inflow": ('people = 3100', 'people = 3100\ngroup = "martians"', ["inflow.monthly[0].group", "a group of this scenario", "martians"]),
     "entry that is not an entry": ('entry = "start"', 'entry = "mid"', ["inflow.monthly[0].entry", "entry place", "mid"]),
     "unknown destination": ("destinations = { goal = 1.0 }", "destinations = { berlin = 1.0 }", ["groups.only.destinations.berlin", "destination place"]),
     "shares not adding to one": ("share = 1.0", "share = 0.7", ["groups", "add up to 1"]),

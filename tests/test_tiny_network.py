@@ -124,3 +124,19 @@ def test_reception_places_are_a_hard_limit_kept_by_their_holders():
     assert mid.present.tolist() == [100] + [110] * 9
     assert np.allclose(mid.transit_pressure, mid.present / 10)
     assert _events(result, "AT").arrivals.tolist() == [0, 90] + [100] * 8
+
+
+def test_inflow_rows_can_name_their_group():
+    # Group b has share 0, so only rows that name it can bring its people in.
+    from simulation import MigrationModel
+
+    groups = {"only": {"share": 1.0},
+              "b": {"share": 0.0, "protection_need": 0.9, "budget": {"median_eur": 50.0, "log_sd": 0.0},
+                    "destinations": {"goal": 1.0}}}
+    inflow = {"monthly": [{"month": "2020-01", "entry": "start", "people": 310},
+                          {"month": "2020-01", "entry": "start", "people": 62, "group": "b"}]}
+    model = MigrationModel(tiny_scenario(groups=groups, inflow=inflow, period={"days": 1}))
+    model.step()
+    groups_today = model.population.active("group")
+    assert (groups_today == 0).sum() == 10 and (groups_today == 1).sum() == 2
+    assert np.allclose(model.population.active("budget_eur")[groups_today == 1], 50.0)

@@ -44,7 +44,7 @@ INFLOW_DAYS = 30
 WARMUP_PEOPLE = 2_000
 WARMUP_DAYS = 5
 
-PHASES = ("routes", "add_entrants", "decide_day", "resolve_day")
+PHASES = ("routes", "add_entrants", "decide_day", "seat_smugglers", "allocate_reception", "compact")
 
 # The start-up child: as a user would start a run. Timed from the very top of the script.
 STARTUP_CHILD = """\
@@ -154,8 +154,8 @@ def run_size_case(people: int, days: int, repeats: int) -> dict:
         t, cpu = time.perf_counter(), time.process_time()
         for _ in range(days):
             model.step()
-            if model.population.n_active > peak_active:
-                peak_active = model.population.n_active
+            if model.population.n_on_route > peak_active:
+                peak_active = model.population.n_on_route
         loop_s = time.perf_counter() - t
         cpu_s = time.process_time() - cpu
         runs.append({
@@ -164,7 +164,7 @@ def run_size_case(people: int, days: int, repeats: int) -> dict:
             "cpu_s": cpu_s,
             "agent_steps": int(model.agent_steps),
             "peak_active": peak_active,
-            "active_at_end": int(model.population.n_active),
+            "active_at_end": int(model.population.n_on_route),
             "phase_s": dict(phase_s),
         })
         print(f"[engine_speed] {people:,} people, run {r + 1}/{repeats}: day loop {loop_s:.2f} s, "

@@ -6,9 +6,12 @@
    cross a border alone (detection, pushback, detention) or ask for a smuggler, travel.
    Several short edges fit in one day; a multi-day edge takes its days. Each chunk counts its
    events in its own row, so the parallel part writes nothing shared.
-3. `resolve_day` (serial, in slot order = order of entry): the capacity-limited steps:
-   smuggler seats by departure country, then reception places by place, then the day's stocks;
-   in the same last pass finished agents leave the arrays (stable: slot order stays entry order).
+3. The capacity-limited steps, in slot order (= order of entry), apart from the decisions so
+   those have no races: `seat_smugglers` (serial) gives smuggler seats by departure country;
+   `allocate_reception` gives reception places by place and counts the day's stocks (parallel
+   over chunks, with per-chunk quotas that reproduce the serial slot order exactly).
+4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
+   whenever they are more than a quarter of the people on the route.
 
 All draws come from `uniform(key, stream, agent_id, day)`, so results are identical for any
 thread count. Events are integer counts summed over chunks; the only float sum (smuggler
@@ -27,7 +30,7 @@ from .counter_rng import (
     STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, uniform,
 )
 from .population import (
-    ARRIVED, AT_PLACE, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED, FINISHED, IN_TRANSIT,
+    ARRIVED, AT_PLACE, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED, FINISHED, GONE, IN_TRANSIT,
     STUCK_WITHOUT_MONEY, WAITING_FOR_SMUGGLER,
 )
 
@@ -53,7 +56,16 @@ P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE, P_SMUGGLED_FACTOR 
 P_EARNINGS, P_DETENTION_DAYS = 6, 7
 N_PARAMS = 8
 
-N_CHUNKS = 64  # fixed, so per-chunk counts do not depend on the thread count
+# Agents are split into chunks of consecutive slots; each chunk keeps its own counts. Results do
+# not depend on the number of chunks (counts are integers, capacity quotas follow slot order),
+# so small populations use fewer chunks and pay less per-day overhead.
+N_CHUNKS = 64
+AGENTS_PER_CHUNK_AT_LEAST = 4096
+
+
+@njit(cache=True, inline="always")
+def _chunks(n_active):
+    return min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
 MAX_MOVES_PER_DAY = 8
 _EPS = 1e-9
 
@@ -138,16 +150,19 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                country_detection, country_pushback, country_detention, country_claim_factor,
                group_protection_need, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
-    chunk_size = (n_active + N_CHUNKS - 1) // N_CHUNKS
+    n_chunks = _chunks(n_active)
+    chunk_size = (n_active + n_chunks - 1) // n_chunks
     max_degree = 1
     for p in range(out_start.shape[0] - 1):
         max_degree = max(max_degree, out_start[p + 1] - out_start[p])
-    for chunk in prange(N_CHUNKS):
+    for chunk in prange(n_chunks):
         totals = np.empty(max_degree)  # scratch for route choice, one per chunk
         start = chunk * chunk_size
         stop = min(start + chunk_size, n_active)
         for i in range(start, stop):
             s = state[i]
+            if s >= FINISHED:
+                continue
             identity = agent_id[i]
             if s == DETAINED:
                 state_days[i] -= 1
@@ -292,14 +307,14 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
 
 
 @njit(cache=True)
-def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                state_days, entry_day, n_active, key, day,
-                edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
-                place_country, destination_of_place, reception_capacity,
-                country_detection, country_pushback, country_detention, country_smuggler_seats,
-                params, events, edge_departures, smuggler_revenue_eur, present, in_reception, stocks):
-    """Smuggler seats, then reception places, then the end-of-day stocks and compaction (serial,
-    slot order). Returns the number of agents still active."""
+def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                   state_days, entry_day, n_active, key, day,
+                   edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
+                    place_country, destination_of_place,
+                    country_detection, country_pushback, country_detention, country_smuggler_seats,
+                    params, events, edge_departures, smuggler_revenue_eur):
+    """Smuggler seats by departure country, given in slot order (= order of entry); a seated
+    person pays, crosses (detection x smuggled_detection_factor) and travels; the rest wait."""
     seats_left = country_smuggler_seats.copy()
     for i in range(n_active):
         if state[i] != WAITING_FOR_SMUGGLER:
@@ -337,46 +352,92 @@ def resolve_day(agent_id, place, edge, remaining_days, state, sheltered, group, 
                 edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country, events,
                 edge_departures, 0)
 
-    # Reception: people keep a place they hold; free places go to the others in slot order.
-    in_reception[:] = 0
-    present[:] = 0
-    for i in range(n_active):
-        s = state[i]
-        if s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY:
-            p = place[i]
-            present[p] += 1
-            # A place whose capacity fell today keeps only as many people as it now holds.
-            if sheltered[i] == 1 and in_reception[p] < reception_capacity[p]:
-                in_reception[p] += 1
+
+@njit(cache=True, inline="always")
+def _present(s):
+    return s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY
+
+
+@njit(cache=True, parallel=True)
+def allocate_reception(place, state, sheltered, n_active, reception_capacity, present, in_reception, stocks):
+    """Reception places and the end-of-day stocks. People present at a place keep a reception
+    place they hold (the first `capacity` of them in slot order, if capacity fell); free places
+    go to the others in slot order. Done in parallel over the fixed chunks with the same result
+    as one serial pass: each chunk learns from per-chunk counts how many of its holders and of
+    its newcomers at each place come within the capacity."""
+    n_places = reception_capacity.shape[0]
+    n_chunks = _chunks(n_active)
+    chunk_size = (n_active + n_chunks - 1) // n_chunks
+    holders = np.zeros((n_chunks, n_places), dtype=np.int64)
+    newcomers = np.zeros((n_chunks, n_places), dtype=np.int64)
+    chunk_stocks = np.zeros((n_chunks, n_places, N_STOCKS), dtype=np.int64)
+    for chunk in prange(n_chunks):
+        for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
+            if _present(state[i]):
+                if sheltered[i] == 1:
+                    holders[chunk, place[i]] += 1
+                else:
+                    newcomers[chunk, place[i]] += 1
             else:
                 sheltered[i] = 0
-        else:
-            sheltered[i] = 0
-    stocks[:, :ST_ARRIVED] = 0
+    # Per place, walk the chunks in slot order: how many holders, then newcomers, fit.
+    holder_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
+    newcomer_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
+    for p in range(n_places):
+        capacity = reception_capacity[p]
+        taken = 0
+        for chunk in range(n_chunks):
+            holder_quota[chunk, p] = min(max(capacity - taken, 0), holders[chunk, p])
+            taken += holder_quota[chunk, p]
+        for chunk in range(n_chunks):
+            newcomer_quota[chunk, p] = min(max(capacity - taken, 0), newcomers[chunk, p])
+            taken += newcomer_quota[chunk, p]
+        in_reception[p] = taken
+        present[p] = holders[:, p].sum() + newcomers[:, p].sum()
+    for chunk in prange(n_chunks):
+        holder_rank = np.zeros(n_places, dtype=np.int64)
+        newcomer_rank = np.zeros(n_places, dtype=np.int64)
+        for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
+            s = state[i]
+            p = place[i]
+            if _present(s):
+                if sheltered[i] == 1:
+                    if holder_rank[p] >= holder_quota[chunk, p]:
+                        sheltered[i] = 0
+                    holder_rank[p] += 1
+                else:
+                    if newcomer_rank[p] < newcomer_quota[chunk, p]:
+                        sheltered[i] = 1
+                    newcomer_rank[p] += 1
+                if s == AT_PLACE:
+                    chunk_stocks[chunk, p, ST_WAITING] += 1
+                elif s == WAITING_FOR_SMUGGLER:
+                    chunk_stocks[chunk, p, ST_WAITING_SMUGGLER] += 1
+                else:
+                    chunk_stocks[chunk, p, ST_STUCK] += 1
+            elif s == DETAINED:
+                chunk_stocks[chunk, p, ST_DETAINED] += 1
+            elif s == IN_TRANSIT:
+                chunk_stocks[chunk, p, ST_IN_TRANSIT] += 1
+            elif s == ARRIVED:
+                chunk_stocks[chunk, p, ST_ARRIVED] += 1
+                state[i] = GONE  # counted once; never again
+            elif s == CLAIMED_ASYLUM_IN_TRANSIT:
+                chunk_stocks[chunk, p, ST_ASYLUM] += 1
+                state[i] = GONE
+    today = chunk_stocks.sum(axis=0)
+    stocks[:, :ST_ARRIVED] = today[:, :ST_ARRIVED]
+    stocks[:, ST_ARRIVED:] += today[:, ST_ARRIVED:]  # running totals of finished people
+    return today[:, ST_ARRIVED:].sum()  # people who finished today
+
+
+@njit(cache=True)
+def compact(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+            state_days, entry_day, n_active):
+    """GONE slots leave the arrays; the rest keep slot order. Returns the new n_active."""
     kept = 0
     for i in range(n_active):
-        s = state[i]
-        p = place[i]
-        if s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY:
-            if sheltered[i] == 0 and in_reception[p] < reception_capacity[p]:
-                sheltered[i] = 1
-                in_reception[p] += 1
-            if s == AT_PLACE:
-                stocks[p, ST_WAITING] += 1
-            elif s == WAITING_FOR_SMUGGLER:
-                stocks[p, ST_WAITING_SMUGGLER] += 1
-            else:
-                stocks[p, ST_STUCK] += 1
-        elif s == DETAINED:
-            stocks[p, ST_DETAINED] += 1
-        elif s == IN_TRANSIT:
-            stocks[p, ST_IN_TRANSIT] += 1
-        elif s == ARRIVED:
-            stocks[p, ST_ARRIVED] += 1
-        elif s == CLAIMED_ASYLUM_IN_TRANSIT:
-            stocks[p, ST_ASYLUM] += 1
-        # Compaction in the same pass: finished agents are dropped, the rest keep slot order.
-        if s >= FINISHED:
+        if state[i] >= FINISHED:
             continue
         if kept != i:
             agent_id[kept] = agent_id[i]

@@ -19,6 +19,10 @@ from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
 from .scenario import Scenario
 
 
+# Compact the agent arrays when finished slots exceed 1/COMPACTION_SLACK of the people on route.
+COMPACTION_SLACK = 4
+
+
 class MigrationModel(mesa.Model):
     """One run of a scenario. `step()` is one day; `run()` runs the whole period."""
 
@@ -40,7 +44,7 @@ class MigrationModel(mesa.Model):
         self._setup_static_arrays()
         self._setup_records()
         self.datacollector = mesa.DataCollector(model_reporters={
-            "people_on_route": lambda m: m.population.n_active,
+            "people_on_route": lambda m: m.population.n_on_route,
             "entered_total": lambda m: int(m.entered_total),
             "arrived_total": lambda m: int(m.stocks[:, kernels.ST_ARRIVED].sum()),
             "claimed_asylum_in_transit_total": lambda m: int(m.stocks[:, kernels.ST_ASYLUM].sum()),
@@ -158,7 +162,7 @@ class MigrationModel(mesa.Model):
             *arrays, population.n_active, population.next_id, arrivals_today, self.key, day,
             self.group_cumulative_share, self.destination_cumulative_share,
             self.budget_log_median, self.budget_log_sd)
-        self.agent_steps += population.n_active  # every active agent is stepped once a day
+        self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
         kernels.decide_day(
             *arrays, population.n_active, self.key, day,
             network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, self.edge_open,
@@ -166,13 +170,18 @@ class MigrationModel(mesa.Model):
             network.place_country, self.destination_of_place, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy["detection"], policy["pushback"], policy["detention"], policy["claim_factor"],
             self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
-        population.n_active = kernels.resolve_day(
+        kernels.seat_smugglers(
             *arrays, population.n_active, self.key, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
-            self.edge_fee, network.place_country, self.destination_of_place, self.capacity_today,
+            self.edge_fee, network.place_country, self.destination_of_place,
             policy["detection"], policy["pushback"], policy["detention"], policy["seats"],
-            self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
-            self.present, self.in_reception, self.stocks)
+            self.params, self.events_buffer, self.departures_buffer, self.revenue_today)
+        population.n_gone += kernels.allocate_reception(
+            population.place, population.state, population.sheltered, population.n_active,
+            self.capacity_today, self.present, self.in_reception, self.stocks)
+        if population.n_gone * COMPACTION_SLACK > population.n_on_route:
+            population.n_active = kernels.compact(*arrays, population.n_active)
+            population.n_gone = 0
 
         self.record_events[day] = self.events_buffer.sum(axis=0)
         self.record_revenue[day] = self.revenue_today

@@ -1,8 +1,10 @@
 """The migrant population as arrays: one array a field, one slot an agent.
 
-Active agents occupy slots [0, n_active); a finished agent (arrived, claimed asylum in transit)
-is counted and then removed by a stable compaction, so each day's cost follows the people still
-on the route. Slots keep entry order, which the capacity passes use as their queue order."""
+Agents occupy slots [0, n_active). A finished agent (arrived, claimed asylum in transit) is
+counted once and its slot marked GONE; a stable compaction removes GONE slots whenever they
+exceed a quarter of the people still on the route, so each day's cost follows the people on the
+route (within that slack) without copying the arrays every day. Slots keep entry order, which
+the capacity passes use as their queue order."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ DETAINED = 4  # held after apprehension for the detaining country's detention da
 FINISHED = 10
 ARRIVED = 10  # reached the intended destination (and claims asylum there)
 CLAIMED_ASYLUM_IN_TRANSIT = 11  # claimed asylum in a transit country and stays
+GONE = 12  # finished and counted; the slot is free until the next compaction
 
 ACTIVE_STATE_NAMES = {
     AT_PLACE: "waiting",
@@ -53,15 +56,23 @@ class Population:
         for name, dtype in FIELDS.items():
             setattr(self, name, np.zeros(max(self.capacity, 1), dtype=dtype))
         self.edge.fill(-1)
-        self.n_active = 0
+        self.n_active = 0  # slots in use, including GONE ones
+        self.n_gone = 0  # GONE slots among them
         self.next_id = 0
+
+    @property
+    def n_on_route(self) -> int:
+        """People still on the route (slots in use that are not GONE)."""
+        return self.n_active - self.n_gone
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The field arrays in FIELDS order, as the kernels take them."""
         return tuple(getattr(self, name) for name in FIELDS)
 
     def active(self, name: str) -> np.ndarray:
-        return getattr(self, name)[: self.n_active]
+        """A field over the people still on the route (GONE slots left out)."""
+        values = getattr(self, name)[: self.n_active]
+        return values[self.state[: self.n_active] < FINISHED]
 
     @staticmethod
     def estimated_bytes(people: int) -> int:

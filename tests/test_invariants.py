@@ -24,11 +24,13 @@ def _check_day_by_day(model: MigrationModel) -> None:
         assert int(stocks.sum()) == entered, f"day {day}: {stocks.sum()} counted, {entered} entered"
         assert np.all(model.in_reception <= model.capacity_today)
         assert np.all(model.in_reception <= model.present)
-        active = model.population.n_active
+        active = model.population.n_on_route
         finished = int(stocks[:, kernels.ST_ARRIVED].sum() + stocks[:, kernels.ST_ASYLUM].sum())
         assert active + finished == entered
         assert np.all(model.population.active("budget_eur") >= 0)
-        assert np.all(model.population.active("state") < 10)  # finished agents left the arrays
+        assert np.all(model.population.active("state") < 10)
+        # finished agents are GONE (never stepped or counted again) and compacted away in time
+        assert model.population.n_gone * 4 <= model.population.n_on_route or model.population.n_on_route == 0
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])

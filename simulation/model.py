@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from . import kernels
 from .counter_rng import seed_key
+from .errors import InputError
 from .government import Government
 from .inflow import daily_arrivals
 from .population import BYTES_PER_AGENT, FIELDS, Population
@@ -33,8 +34,9 @@ class MigrationModel(mesa.Model):
         self.network = network = scenario.network
         self.behaviour = scenario.spec.behaviour
         self.n_days = scenario.days if days is None else int(days)
-        if self.n_days <= 0:
-            raise ValueError("days must be at least 1")
+        if not 1 <= self.n_days <= scenario.days:
+            raise InputError(scenario.file, "days to run (--days)",
+                             f"1 to the scenario's period.days ({scenario.days})", self.n_days)
         self.key = np.uint64(seed_key(self.run_seed))  # keep it unsigned: half of all keys exceed int64
         self.arrivals = daily_arrivals(scenario)[: self.n_days]
         self.population = Population(int(self.arrivals.sum()))

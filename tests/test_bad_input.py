@@ -187,3 +187,11 @@ def test_cli_entry_point_error_has_no_traceback(tmp_path: Path):
                                capture_output=True, text=True)
     assert completed.returncode == 2
     assert "bad.toml: TOML syntax" in completed.stderr and "Traceback" not in completed.stderr
+
+
+def test_cli_days_beyond_the_period(tmp_path: Path, capsys):
+    from simulation import DEFAULT_SCENARIO
+
+    assert main(["run", str(DEFAULT_SCENARIO), "--days", "400", "--out", str(tmp_path / "r"), "--quiet"]) == 2
+    assert "period.days (184), got 400" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()

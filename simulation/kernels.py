@@ -147,7 +147,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, cost_to_go, route_cumulative, route_need_eur,
-               country_detection, country_pushback, country_detention, country_claim_factor,
+               edge_detection, edge_pushback, edge_detention, country_claim_factor,
                group_protection_need, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
     n_chunks = _chunks(n_active)
@@ -282,15 +282,15 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         state[i] = WAITING_FOR_SMUGGLER
                         edge[i] = e
                         break
-                    if uniform(key, STREAM_DETECTION + move, identity, day) < country_detection[entered]:
+                    if uniform(key, STREAM_DETECTION + move, identity, day) < edge_detection[e]:
                         events[chunk, entered, EV_APPREHENSIONS] += 1
                         outcome = uniform(key, STREAM_OUTCOME + move, identity, day)
-                        if outcome < country_pushback[entered]:
+                        if outcome < edge_pushback[e]:
                             events[chunk, entered, EV_PUSHBACKS] += 1
                             state[i] = AT_PLACE
                             state_days[i] = 0
                             break
-                        if outcome < country_pushback[entered] + country_detention[entered]:
+                        if outcome < edge_pushback[e] + edge_detention[e]:
                             events[chunk, entered, EV_DETENTIONS] += 1
                             place[i] = edge_to[e]
                             sheltered[i] = 0
@@ -311,7 +311,7 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                    state_days, entry_day, n_active, key, day,
                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place,
-                    country_detection, country_pushback, country_detention, country_smuggler_seats,
+                    edge_detection, edge_pushback, edge_detention, country_smuggler_seats,
                     params, events, edge_departures, smuggler_revenue_eur):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
     person pays, crosses (detection x smuggled_detection_factor) and travels; the rest wait."""
@@ -331,15 +331,15 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
         smuggler_revenue_eur[origin_country] += fee
         events[0, entered, EV_SMUGGLED] += 1
         edge[i] = -1
-        if uniform(key, STREAM_SMUGGLED_DETECTION, identity, day) < country_detection[entered] * params[P_SMUGGLED_FACTOR]:
+        if uniform(key, STREAM_SMUGGLED_DETECTION, identity, day) < edge_detection[e] * params[P_SMUGGLED_FACTOR]:
             events[0, entered, EV_APPREHENSIONS] += 1
             outcome = uniform(key, STREAM_SMUGGLED_OUTCOME, identity, day)
-            if outcome < country_pushback[entered]:
+            if outcome < edge_pushback[e]:
                 events[0, entered, EV_PUSHBACKS] += 1
                 state[i] = AT_PLACE
                 state_days[i] = 0
                 continue
-            if outcome < country_pushback[entered] + country_detention[entered]:
+            if outcome < edge_pushback[e] + edge_detention[e]:
                 events[0, entered, EV_DETENTIONS] += 1
                 place[i] = edge_to[e]
                 sheltered[i] = 0

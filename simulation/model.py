@@ -15,6 +15,7 @@ from .counter_rng import seed_key
 from .errors import InputError
 from .government import Government
 from .inflow import daily_arrivals
+from .policy import DailyPolicy
 from .population import BYTES_PER_AGENT, FIELDS, Population
 from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
 from .scenario import Scenario
@@ -65,8 +66,6 @@ class MigrationModel(mesa.Model):
             network.crosses_border, network.place_country[network.edge_to], -1).astype(np.int16)
         self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
         self.edge_fee = network.smuggling_fee_eur.copy()
-        # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
-        self.edge_need_eur = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(self.edge_fee), 0.0)
         groups = list(spec.groups.values())
         self.group_names = list(spec.groups)
         self.group_cumulative_share = np.cumsum([g.share for g in groups])
@@ -113,44 +112,32 @@ class MigrationModel(mesa.Model):
         self.cost_to_go: np.ndarray | None = None
 
     # -------------------------------------------------------------- policies
-    def _country_arrays(self) -> dict[str, np.ndarray]:
-        govs = self.governments
-        return {
-            "detection": np.array([g.border_detection_probability for g in govs], dtype=np.float64),
-            "pushback": np.array([g.pushback_share for g in govs], dtype=np.float64),
-            "detention": np.array([g.detention_share for g in govs], dtype=np.float64),
-            "claim_factor": np.array([g.asylum_claim_factor for g in govs], dtype=np.float64),
-            "seats": np.array([g.smuggler_seats_per_day for g in govs], dtype=np.int64),
-            "closed": np.array([bool(g.border_closed) for g in govs]),
-            "capacity_factor": np.array([g.reception_capacity_factor for g in govs], dtype=np.float64),
-        }
+    def policy_today(self) -> DailyPolicy:
+        """The governments' settings, changed by the levers active today."""
+        return DailyPolicy.from_governments(self)
 
-    def _update_routes(self, policy: dict[str, np.ndarray]) -> np.ndarray:
+    def _update_routes(self, policy: DailyPolicy) -> np.ndarray:
         network = self.network
-        entered = self.edge_entered_country
-        edge_open = np.ones(network.n_edges, dtype=np.uint8)
-        closed_crossing = (entered >= 0) & policy["closed"][np.maximum(entered, 0)]
-        edge_open[closed_crossing] = 0
         # Crowding is felt only where there is reception to crowd: zero-capacity places give 0.
         pressure = np.where(self.capacity_today > 0, self.present / np.maximum(self.capacity_today, 1), 0.0)
-        cost = edge_costs(network, self.behaviour, self.edge_fare, entered, policy["detection"],
-                          policy["pushback"], policy["detention"], pressure)
-        cost[edge_open == 0] = np.inf
+        cost = edge_costs(network, self.behaviour, self.edge_fare, policy, pressure)
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
-            self.cost_to_go = cost_to_go(network, cost, edge_open, self.destination_places)
+            # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
+            need = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(policy.smuggling_fee_eur), 0.0)
+            self.cost_to_go = cost_to_go(network, cost, policy.open, self.destination_places)
             self.route_cumulative, self.route_need_eur = route_choice_tables(
-                network, cost, self.cost_to_go, self.behaviour.route_choice_sharpness_per_eur, self.edge_need_eur)
+                network, cost, self.cost_to_go, self.behaviour.route_choice_sharpness_per_eur, need)
             self._last_edge_cost = cost
-        self.edge_open = edge_open
         return cost
 
     # ------------------------------------------------------------------ day
     def step(self) -> None:
         day = self.day
         network, population = self.network, self.population
-        policy = self._country_arrays()
-        self.capacity_today = np.floor(
-            network.reception_capacity * policy["capacity_factor"][network.place_country]).astype(np.int64)
+        policy = self.policy_today()
+        policy.check()
+        self.policy = policy
+        self.capacity_today = policy.reception_capacity
         cost = self._update_routes(policy)
 
         self.events_buffer[:] = 0
@@ -167,16 +154,16 @@ class MigrationModel(mesa.Model):
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
         kernels.decide_day(
             *arrays, population.n_active, self.key, day,
-            network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, self.edge_open,
-            self.edge_entered_country, network.smuggler_required, self.edge_fee,
+            network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, policy.open,
+            self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.cost_to_go,
-            self.route_cumulative, self.route_need_eur, policy["detection"], policy["pushback"], policy["detention"], policy["claim_factor"],
-            self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
+            self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
+            policy.detention_share, policy.asylum_claim_factor, self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
         kernels.seat_smugglers(
             *arrays, population.n_active, self.key, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
-            self.edge_fee, network.place_country, self.destination_of_place,
-            policy["detection"], policy["pushback"], policy["detention"], policy["seats"],
+            policy.smuggling_fee_eur, network.place_country, self.destination_of_place,
+            policy.detection, policy.pushback_share, policy.detention_share, policy.smuggler_seats_per_day,
             self.params, self.events_buffer, self.departures_buffer, self.revenue_today)
         population.n_gone += kernels.allocate_reception(
             population.place, population.state, population.sheltered, population.n_active,

@@ -25,22 +25,22 @@ def edge_fares(network: Network, fare_eur_per_km: dict[str, float]) -> np.ndarra
     return per_km * network.distance_km
 
 
-def edge_costs(network: Network, behaviour, fares: np.ndarray, entered_country: np.ndarray,
-               detection: np.ndarray, pushback: np.ndarray, detention: np.ndarray,
-               pressure: np.ndarray) -> np.ndarray:
+def edge_costs(network: Network, behaviour, fares: np.ndarray, policy, pressure: np.ndarray) -> np.ndarray:
+    """Generalised cost in EUR of each edge under the day's policy (inf where closed)."""
     cost = behaviour.value_of_time_eur_per_day * network.travel_days + fares
-    crossing = entered_country >= 0
-    c = entered_country[crossing]
-    fee = network.smuggling_fee_eur[crossing]
+    crossing = network.crosses_border
+    fee = policy.smuggling_fee_eur[crossing]
     has_smugglers = np.isfinite(fee)
     smuggled_share = np.where(network.smuggler_required[crossing], 1.0,
                               np.where(has_smugglers, behaviour.smuggler_use_probability, 0.0))
-    detected = detection[c] * (1.0 - smuggled_share * (1.0 - behaviour.smuggled_detection_factor))
-    stopped = detected * (pushback[c] + detention[c])
+    detected = policy.detection[crossing] * (1.0 - smuggled_share * (1.0 - behaviour.smuggled_detection_factor))
+    stopped = detected * (policy.pushback_share[crossing] + policy.detention_share[crossing])
     cost[crossing] += stopped * behaviour.detection_cost_eur + smuggled_share * np.nan_to_num(fee)
     crowding = np.clip(pressure[network.edge_to] - 1.0, 0.0, MAX_PRESSURE_IN_COST)
     cost += behaviour.crowding_cost_eur * crowding
-    return np.maximum(cost, 1e-6)  # Dijkstra needs positive weights
+    cost = np.maximum(cost, 1e-6)  # Dijkstra needs positive weights
+    cost[policy.open == 0] = np.inf
+    return cost
 
 
 def cost_to_go(network: Network, cost: np.ndarray, edge_open: np.ndarray, destinations: np.ndarray) -> np.ndarray:

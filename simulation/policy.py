@@ -1,0 +1,67 @@
+"""The policy in force on one day, as the arrays the kernels read.
+
+Each day it is built afresh from the governments' settings (a crossing takes the settings of
+the country it enters), then every lever active that day changes it. Keeping it per edge lets a
+lever act on one crossing, one country's borders, or the whole route alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class DailyPolicy:
+    # Per edge. Detection, pushback and detention apply to crossings; inside a country they are 0.
+    detection: np.ndarray  # float64, probability a lone crosser is detected
+    pushback_share: np.ndarray  # float64, share of the detected pushed back
+    detention_share: np.ndarray  # float64, share of the detected detained
+    open: np.ndarray  # uint8, 0 where the crossing is closed
+    smuggling_fee_eur: np.ndarray  # float64, the day's price; NaN where no smugglers operate
+    # Per country.
+    smuggler_seats_per_day: np.ndarray  # int64, seats of the smugglers based in the country
+    asylum_claim_factor: np.ndarray  # float64
+    # Per place.
+    reception_capacity: np.ndarray  # int64 people
+
+    @classmethod
+    def from_governments(cls, model) -> "DailyPolicy":
+        network, governments = model.network, model.governments
+        entered = model.edge_entered_country
+        crossing = entered >= 0
+        into = np.maximum(entered, 0)
+
+        def by_country(name: str, dtype=np.float64) -> np.ndarray:
+            return np.array([getattr(g, name) for g in governments], dtype=dtype)
+
+        def on_crossings(values: np.ndarray) -> np.ndarray:
+            return np.where(crossing, values[into], 0.0)
+
+        closed = by_country("border_closed", bool)
+        capacity_factor = by_country("reception_capacity_factor")
+        return cls(
+            detection=on_crossings(by_country("border_detection_probability")),
+            pushback_share=on_crossings(by_country("pushback_share")),
+            detention_share=on_crossings(by_country("detention_share")),
+            open=np.where(crossing & closed[into], 0, 1).astype(np.uint8),
+            smuggling_fee_eur=model.edge_fee.copy(),
+            smuggler_seats_per_day=by_country("smuggler_seats_per_day", np.int64),
+            asylum_claim_factor=by_country("asylum_claim_factor"),
+            reception_capacity=np.floor(
+                network.reception_capacity * capacity_factor[network.place_country]).astype(np.int64),
+        )
+
+    def check(self) -> None:
+        """Levers must leave the policy meaningful; a user's lever that does not is caught here."""
+        for name in ("detection", "pushback_share", "detention_share"):
+            values = getattr(self, name)
+            if not np.all((values >= 0) & (values <= 1)):
+                raise ValueError(f"policy {name} outside [0, 1] after levers")
+        if not np.all(self.pushback_share + self.detention_share <= 1 + 1e-9):
+            raise ValueError("policy pushback_share + detention_share above 1 after levers")
+        if np.any(self.smuggler_seats_per_day < 0) or np.any(self.reception_capacity < 0):
+            raise ValueError("negative smuggler seats or reception capacity after levers")
+        fees = self.smuggling_fee_eur[np.isfinite(self.smuggling_fee_eur)]
+        if np.any(fees < 0):
+            raise ValueError("negative smuggling fee after levers")

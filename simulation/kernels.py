@@ -52,9 +52,9 @@ STOCK_NAMES = (
 N_STOCKS = len(STOCK_NAMES)
 
 # Behaviour scalars passed to the kernels as one float64 array.
-P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE, P_SMUGGLED_FACTOR = 0, 1, 2, 3, 4, 5
-P_EARNINGS, P_DETENTION_DAYS = 6, 7
-N_PARAMS = 8
+P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
+P_EARNINGS, P_DETENTION_DAYS = 5, 6
+N_PARAMS = 7
 
 # Agents are split into chunks of consecutive slots; each chunk keeps its own counts. Results do
 # not depend on the number of chunks (counts are integers, capacity quotas follow slot order),
@@ -147,7 +147,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, cost_to_go, route_cumulative, route_need_eur,
-               edge_detection, edge_pushback, edge_detention, country_claim_factor,
+               edge_detection, edge_pushback, edge_detention, country_claim_factor, place_rest_factor,
                group_protection_need, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
     n_chunks = _chunks(n_active)
@@ -208,7 +208,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         state[i] = CLAIMED_ASYLUM_IN_TRANSIT
                         events[chunk, c, EV_ASYLUM_CLAIMS] += 1
                         break
-                    rest = params[P_REST]
+                    rest = params[P_REST] * place_rest_factor[p]
                     if sheltered[i] == 0:
                         rest *= params[P_ROUGH_FACTOR]
                     if uniform(key, STREAM_REST, identity, day) < rest:
@@ -311,7 +311,7 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                    state_days, entry_day, n_active, key, day,
                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place,
-                    edge_detection, edge_pushback, edge_detention, country_smuggler_seats,
+                    edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
                     params, events, edge_departures, smuggler_revenue_eur):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
     person pays, crosses (detection x smuggled_detection_factor) and travels; the rest wait."""
@@ -331,7 +331,7 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
         smuggler_revenue_eur[origin_country] += fee
         events[0, entered, EV_SMUGGLED] += 1
         edge[i] = -1
-        if uniform(key, STREAM_SMUGGLED_DETECTION, identity, day) < edge_detection[e] * params[P_SMUGGLED_FACTOR]:
+        if uniform(key, STREAM_SMUGGLED_DETECTION, identity, day) < edge_detection[e] * edge_smuggled_detection[e]:
             events[0, entered, EV_APPREHENSIONS] += 1
             outcome = uniform(key, STREAM_SMUGGLED_OUTCOME, identity, day)
             if outcome < edge_pushback[e]:

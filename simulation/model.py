@@ -45,6 +45,9 @@ class MigrationModel(mesa.Model):
 
         self.governments = [Government(self, c, scenario.country_settings(c)) for c in network.countries]
         self._setup_static_arrays()
+        self.levers = scenario.levers()
+        for lever in self.levers:
+            lever.bind(network)
         self._setup_records()
         self.datacollector = mesa.DataCollector(model_reporters={
             "people_on_route": lambda m: m.population.n_on_route,
@@ -62,8 +65,7 @@ class MigrationModel(mesa.Model):
         self.destination_places = np.array([network.index[d] for d in network.destinations], dtype=np.int64)
         self.destination_of_place = np.full(network.n_places, -1, dtype=np.int16)
         self.destination_of_place[self.destination_places] = np.arange(len(self.destination_places))
-        self.edge_entered_country = np.where(
-            network.crosses_border, network.place_country[network.edge_to], -1).astype(np.int16)
+        self.edge_entered_country = network.edge_entered_country
         self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
         self.edge_fee = network.smuggling_fee_eur.copy()
         groups = list(spec.groups.values())
@@ -83,7 +85,6 @@ class MigrationModel(mesa.Model):
         params[kernels.P_ROUGH_FACTOR] = b.rough_sleeping_rest_factor
         params[kernels.P_CLAIM] = b.transit_asylum_claim_probability_per_day
         params[kernels.P_SMUGGLER_USE] = b.smuggler_use_probability
-        params[kernels.P_SMUGGLED_FACTOR] = b.smuggled_detection_factor
         params[kernels.P_EARNINGS] = b.informal_earnings_eur_per_day
         params[kernels.P_DETENTION_DAYS] = b.detention_days
         self.params = params
@@ -113,8 +114,13 @@ class MigrationModel(mesa.Model):
 
     # -------------------------------------------------------------- policies
     def policy_today(self) -> DailyPolicy:
-        """The governments' settings, changed by the levers active today."""
-        return DailyPolicy.from_governments(self)
+        """The governments' settings, changed by the levers active today (in file order)."""
+        policy = DailyPolicy.from_governments(self)
+        today = self.date(self.day)
+        for lever in self.levers:
+            if lever.active(today):
+                lever.apply(policy, self)
+        return policy
 
     def _update_routes(self, policy: DailyPolicy) -> np.ndarray:
         network = self.network
@@ -158,12 +164,13 @@ class MigrationModel(mesa.Model):
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
-            policy.detention_share, policy.asylum_claim_factor, self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
+            policy.detention_share, policy.asylum_claim_factor, policy.rest_factor, self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
         kernels.seat_smugglers(
             *arrays, population.n_active, self.key, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
             policy.smuggling_fee_eur, network.place_country, self.destination_of_place,
-            policy.detection, policy.pushback_share, policy.detention_share, policy.smuggler_seats_per_day,
+            policy.detection, policy.pushback_share, policy.detention_share, policy.smuggled_detection,
+            policy.smuggler_seats_per_day,
             self.params, self.events_buffer, self.departures_buffer, self.revenue_today)
         population.n_gone += kernels.allocate_reception(
             population.place, population.state, population.sheltered, population.n_active,

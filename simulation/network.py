@@ -58,6 +58,9 @@ class Network:
 
     def __post_init__(self) -> None:
         self.index = {place: i for i, place in enumerate(self.place_ids)}
+        # The country a border edge leads into (-1 inside a country): whose border rules apply.
+        self.edge_entered_country = np.where(
+            self.crosses_border, self.place_country[self.edge_to], -1).astype(np.int16)
 
     @property
     def n_places(self) -> int:

@@ -19,11 +19,13 @@ class DailyPolicy:
     detention_share: np.ndarray  # float64, share of the detected detained
     open: np.ndarray  # uint8, 0 where the crossing is closed
     smuggling_fee_eur: np.ndarray  # float64, the day's price; NaN where no smugglers operate
+    smuggled_detection: np.ndarray  # float64, detection multiplier for a smuggled crossing
     # Per country.
     smuggler_seats_per_day: np.ndarray  # int64, seats of the smugglers based in the country
     asylum_claim_factor: np.ndarray  # float64
     # Per place.
     reception_capacity: np.ndarray  # int64 people
+    rest_factor: np.ndarray  # float64, multiplies the daily rest probability (conditions)
 
     @classmethod
     def from_governments(cls, model) -> "DailyPolicy":
@@ -46,20 +48,24 @@ class DailyPolicy:
             detention_share=on_crossings(by_country("detention_share")),
             open=np.where(crossing & closed[into], 0, 1).astype(np.uint8),
             smuggling_fee_eur=model.edge_fee.copy(),
+            smuggled_detection=np.full(network.n_edges, model.behaviour.smuggled_detection_factor),
             smuggler_seats_per_day=by_country("smuggler_seats_per_day", np.int64),
             asylum_claim_factor=by_country("asylum_claim_factor"),
             reception_capacity=np.floor(
                 network.reception_capacity * capacity_factor[network.place_country]).astype(np.int64),
+            rest_factor=np.ones(network.n_places),
         )
 
     def check(self) -> None:
         """Levers must leave the policy meaningful; a user's lever that does not is caught here."""
-        for name in ("detection", "pushback_share", "detention_share"):
+        for name in ("detection", "pushback_share", "detention_share", "smuggled_detection"):
             values = getattr(self, name)
             if not np.all((values >= 0) & (values <= 1)):
                 raise ValueError(f"policy {name} outside [0, 1] after levers")
         if not np.all(self.pushback_share + self.detention_share <= 1 + 1e-9):
             raise ValueError("policy pushback_share + detention_share above 1 after levers")
+        if np.any(self.rest_factor < 0):
+            raise ValueError("negative rest factor after levers")
         if np.any(self.smuggler_seats_per_day < 0) or np.any(self.reception_capacity < 0):
             raise ValueError("negative smuggler seats or reception capacity after levers")
         fees = self.smuggling_fee_eur[np.isfinite(self.smuggling_fee_eur)]

@@ -33,7 +33,7 @@ def edge_costs(network: Network, behaviour, fares: np.ndarray, policy, pressure:
     has_smugglers = np.isfinite(fee)
     smuggled_share = np.where(network.smuggler_required[crossing], 1.0,
                               np.where(has_smugglers, behaviour.smuggler_use_probability, 0.0))
-    detected = policy.detection[crossing] * (1.0 - smuggled_share * (1.0 - behaviour.smuggled_detection_factor))
+    detected = policy.detection[crossing] * (1.0 - smuggled_share * (1.0 - policy.smuggled_detection[crossing]))
     stopped = detected * (policy.pushback_share[crossing] + policy.detention_share[crossing])
     cost[crossing] += stopped * behaviour.detection_cost_eur + smuggled_share * np.nan_to_num(fee)
     crowding = np.clip(pressure[network.edge_to] - 1.0, 0.0, MAX_PRESSURE_IN_COST)

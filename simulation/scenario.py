@@ -158,6 +158,7 @@ class ScenarioSpec(_Strict):
     groups: dict[str, Group] = Field(min_length=1)
     behaviour: Behaviour
     countries: dict[str, CountrySettings]
+    levers: list[dict[str, Any]] = []  # checked by each lever's own parameters (simulation/levers.py)
 
     @field_validator("groups")
     @classmethod
@@ -199,6 +200,7 @@ class Scenario:
         self._data = data
         self.network: Network = load_network(spec.network.places, spec.network.edges)
         _check_against_network(self, file)
+        self.levers()  # every lever block is checked now, before any run
 
     @classmethod
     def load(cls, path: str | Path) -> "Scenario":
@@ -227,6 +229,33 @@ class Scenario:
             for part in parents:
                 target = target.setdefault(part, {})
             target[last] = value
+        return Scenario.from_dict(data, file=self.file)
+
+    def levers(self) -> list:
+        """Fresh lever objects from the [[levers]] blocks, checked against the network."""
+        from .levers import lever_from_dict
+
+        levers = []
+        for i, block in enumerate(self.spec.levers):
+            try:
+                lever = lever_from_dict(block)
+            except ValidationError as error:
+                raise _as_input_error(error, self.file, prefix=f"levers[{i}]") from None
+            except ValueError as error:
+                raise InputError(self.file, f"levers[{i}].type", str(error).split(", got")[0].replace("type must be ", ""),
+                                 block.get("type")) from None
+            try:
+                lever.bind(self.network)
+            except ValueError as error:
+                raise InputError(self.file, f"levers[{i}]", "names of the network", str(error)) from None
+            levers.append(lever)
+        return levers
+
+    def with_levers(self, levers: list) -> "Scenario":
+        """A copy with these levers added after the file's own (lever objects or tables)."""
+        blocks = [lever.to_dict() if hasattr(lever, "to_dict") else dict(lever) for lever in levers]
+        data = copy.deepcopy(self._data)
+        data["levers"] = list(data.get("levers", [])) + blocks
         return Scenario.from_dict(data, file=self.file)
 
     def resolved(self) -> dict[str, Any]:
@@ -313,12 +342,12 @@ def _absolutise_paths(data: dict[str, Any], base_dir: Path, file: str | Path | N
             section[key] = str(target.resolve())
 
 
-def _as_input_error(error: ValidationError, file: str | Path | None) -> InputError:
+def _as_input_error(error: ValidationError, file: str | Path | None, prefix: str = "") -> InputError:
     errors = error.errors()
     # A misspelt key is both unknown and missing: report the unknown one, with a suggestion.
     unknown = [e for e in errors if e["type"] == "extra_forbidden"]
     first = unknown[0] if unknown else errors[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    key = ".".join([prefix] * bool(prefix) + [str(part) for part in first["loc"]]) or "(top level)"
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         parent = first["loc"][:-1]

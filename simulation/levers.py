@@ -1,0 +1,232 @@
+"""Policy levers: date-keyed interventions that change the day's policy.
+
+A lever is active from `start` (inclusive) to `end` (exclusive; open-ended when not given) and
+is scoped to countries, crossings or places. Each day the model builds the policy from the
+governments' settings and then calls `apply(policy, model)` on every active lever, in the order
+of the scenario file. Scenario files name a lever by its `type`; a user adds a lever by
+subclassing `Lever` with a new `kind` and a pydantic `Parameters` model, then passes instances
+in Python (`Scenario.with_levers`) or names its kind in a file once the class is imported.
+
+Mechanisms, parameters with units, and the evidence behind defaults: docs/levers.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .policy import DailyPolicy
+
+
+class LeverParameters(BaseModel):
+    """Keys every lever takes; each lever adds its own."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
+    name: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.start is not None and self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+        return self
+
+
+class Lever:
+    kind: ClassVar[str] = ""
+    Parameters: ClassVar[type[LeverParameters]] = LeverParameters
+    registry: ClassVar[dict[str, type["Lever"]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            Lever.registry[cls.kind] = cls
+
+    def __init__(self, **values: Any):
+        self.parameters = self.Parameters(type=self.kind, **values)
+
+    def __getattr__(self, name: str) -> Any:
+        parameters = self.__dict__.get("parameters")
+        if parameters is not None and name in type(parameters).model_fields:
+            return getattr(parameters, name)
+        raise AttributeError(name)
+
+    def active(self, date: dt.date) -> bool:
+        start, end = self.parameters.start, self.parameters.end
+        return (start is None or date >= start) and (end is None or date < end)
+
+    def bind(self, network) -> None:
+        """Check names against the network and precompute what `apply` needs (called when the
+        scenario is loaded, to report bad names early, and again when a model is built)."""
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.parameters.model_dump(mode="json", exclude_defaults=False)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.to_dict()})"
+
+
+def _unknown(kind: str, what: str, names: list[str], known: list[str]) -> None:
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise ValueError(f"{kind}: unknown {what} {', '.join(missing)} (known: {', '.join(known)})")
+
+
+def crossing_mask(network, countries: list[str], from_countries: list[str], crossings: list[str]) -> np.ndarray:
+    """Border edges in scope: entering one of `countries` (optionally only from `from_countries`),
+    plus the crossings named 'from_place->to_place'."""
+    mask = np.zeros(network.n_edges, dtype=bool)
+    entered = network.edge_entered_country
+    if countries:
+        wanted = [network.countries.index(c) for c in countries]
+        mask |= np.isin(entered, wanted) & (entered >= 0)
+        if from_countries:
+            origins = [network.countries.index(c) for c in from_countries]
+            mask &= np.isin(network.place_country[network.edge_from], origins)
+    for label in crossings:
+        origin, target = label.split("->")
+        mask |= (network.edge_from == network.index[origin]) & (network.edge_to == network.index[target])
+    return mask
+
+
+class BorderScope(LeverParameters):
+    countries: list[str] = Field(default=[], description="crossings into these countries")
+    from_countries: list[str] = Field(default=[], description="only crossings coming from these countries")
+    crossings: list[str] = Field(default=[], description="crossings named 'from_place->to_place'")
+
+    @model_validator(mode="after")
+    def _some_scope(self):
+        if not self.countries and not self.crossings:
+            raise ValueError("give countries and/or crossings")
+        for label in self.crossings:
+            if label.count("->") != 1:
+                raise ValueError(f"crossing '{label}' must read 'from_place->to_place'")
+        return self
+
+
+def _bind_border_scope(lever: Lever, network) -> None:
+    _unknown(lever.kind, "countries", lever.countries + lever.from_countries, network.countries)
+    for label in lever.crossings:
+        origin, target = label.split("->")
+        _unknown(lever.kind, "places", [origin, target], network.place_ids)
+        found = (network.edge_from == network.index[origin]) & (network.edge_to == network.index[target])
+        if not np.any(found & network.crosses_border):
+            raise ValueError(f"{lever.kind}: '{label}' is not a border crossing of the network")
+    lever.mask = crossing_mask(network, lever.countries, lever.from_countries, lever.crossings)
+
+
+class BorderEnforcement(Lever):
+    """Border enforcement: detection, pushback and closure by crossing and date.
+
+    Sets, on the crossings in scope, the probability that a lone crosser is detected, the shares
+    of the detected who are pushed back or detained, and/or closes them (no crossing at all;
+    route choice goes around). Only the parameters given are changed."""
+
+    kind = "border_enforcement"
+
+    class Parameters(BorderScope):
+        detection_probability: float | None = Field(default=None, ge=0, le=1)
+        pushback_share: float | None = Field(default=None, ge=0, le=1)
+        detention_share: float | None = Field(default=None, ge=0, le=1)
+        closed: bool | None = None
+
+    def bind(self, network) -> None:
+        _bind_border_scope(self, network)
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        mask = self.mask
+        if self.detection_probability is not None:
+            policy.detection[mask] = self.detection_probability
+        if self.pushback_share is not None:
+            policy.pushback_share[mask] = self.pushback_share
+        if self.detention_share is not None:
+            policy.detention_share[mask] = self.detention_share
+        if self.closed is not None:
+            policy.open[mask] = 0 if self.closed else 1
+        # Shares set separately may now add up past 1: pushback keeps priority.
+        policy.detention_share[mask] = np.minimum(policy.detention_share[mask], 1.0 - policy.pushback_share[mask])
+
+
+class Reception(Lever):
+    """Reception: capacity and conditions by place.
+
+    Multiplies the reception capacity of the places in scope by `capacity_factor` and adds
+    `extra_places`; `conditions_rest_factor` multiplies the daily chance that people there rest
+    (below 1: poor conditions push people on; above 1: good conditions hold them)."""
+
+    kind = "reception"
+
+    class Parameters(LeverParameters):
+        countries: list[str] = []
+        places: list[str] = []
+        capacity_factor: float = Field(default=1.0, ge=0, le=100)
+        extra_places: int = Field(default=0, ge=0, le=10_000_000)
+        conditions_rest_factor: float = Field(default=1.0, ge=0, le=10)
+
+        @model_validator(mode="after")
+        def _some_scope(self):
+            if not self.countries and not self.places:
+                raise ValueError("give countries and/or places")
+            return self
+
+    def bind(self, network) -> None:
+        _unknown(self.kind, "countries", self.countries, network.countries)
+        _unknown(self.kind, "places", self.places, network.place_ids)
+        mask = np.isin(network.place_country, [network.countries.index(c) for c in self.countries])
+        mask[[network.index[p] for p in self.places]] = True
+        self.mask = mask
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        capacity = policy.reception_capacity[self.mask] * self.capacity_factor + self.extra_places
+        policy.reception_capacity[self.mask] = np.floor(capacity).astype(np.int64)
+        policy.rest_factor[self.mask] *= self.conditions_rest_factor
+
+
+class AntiSmuggling(Lever):
+    """Anti-smuggling cooperation: smugglers' capacity, price and detection by country.
+
+    Acts on the smugglers based in `countries` (the departure side of a crossing): their seats a
+    day are multiplied by `seat_factor`, their price by `price_factor`, and the chance that a
+    smuggled crossing out of those countries is detected by `smuggled_detection_multiplier`.
+    Listing one country is unilateral action; listing neighbours together is joint action, which
+    also covers the crossings between them from both sides. Where demand goes when one country
+    acts is left to the ordinary route choice."""
+
+    kind = "anti_smuggling"
+
+    class Parameters(LeverParameters):
+        countries: list[str] = Field(min_length=1)
+        seat_factor: float = Field(default=1.0, ge=0, le=100)
+        price_factor: float = Field(default=1.0, ge=0, le=100)
+        smuggled_detection_multiplier: float = Field(default=1.0, ge=0, le=100)
+
+    def bind(self, network) -> None:
+        _unknown(self.kind, "countries", self.countries, network.countries)
+        self.country_index = np.array([network.countries.index(c) for c in self.countries])
+        origin_country = network.place_country[network.edge_from]
+        self.mask = network.crosses_border & np.isin(origin_country, self.country_index)
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        seats = policy.smuggler_seats_per_day[self.country_index] * self.seat_factor
+        policy.smuggler_seats_per_day[self.country_index] = np.floor(seats).astype(np.int64)
+        policy.smuggling_fee_eur[self.mask] *= self.price_factor
+        policy.smuggled_detection[self.mask] = np.minimum(
+            policy.smuggled_detection[self.mask] * self.smuggled_detection_multiplier, 1.0)
+
+
+def lever_from_dict(data: dict[str, Any]) -> Lever:
+    """Build a registered lever from a scenario [[levers]] table (data only: the type must be
+    one of the registered kinds; nothing is imported by name)."""
+    kind = data.get("type")
+    if kind not in Lever.registry:
+        raise ValueError(f"type must be one of {', '.join(sorted(Lever.registry))}, got {kind!r}")
+    cls = Lever.registry[kind]
+    values = {k: v for k, v in data.items() if k != "type"}
+    return cls(**values)

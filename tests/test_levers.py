@@ -1,0 +1,145 @@
+"""Levers on the tiny network: each moves its own measure the documented way, from its date."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simulation import InputError, load_scenario, simulate
+from simulation.levers import AntiSmuggling, BorderEnforcement, Lever, LeverParameters, Reception
+
+from .conftest import tiny_scenario
+
+BUSY = {"monthly": [{"month": "2020-01", "entry": "start", "people": 31_000}]}
+
+
+def _by_country(result, column):
+    return result.events.pivot(index="date", columns="country", values=column)
+
+
+def test_closure_stops_flow_over_that_crossing_from_its_date():
+    result = simulate(tiny_scenario(levers=[{"type": "border_enforcement", "countries": ["BG"], "closed": True,
+                                             "start": "2020-01-05"}]))
+    into_bulgaria = _by_country(result, "border_crossings")["BG"]
+    assert into_bulgaria[:"2020-01-04"].iloc[1:].gt(0).all()   # open before its date
+    assert into_bulgaria["2020-01-05":].eq(0).all()            # closed from it
+    into_austria = _by_country(result, "arrivals")["AT"]
+    assert into_austria["2020-01-05":].eq(100).all()           # everyone goes round by the north
+
+
+def test_lever_window_ends():
+    result = simulate(tiny_scenario(levers=[{"type": "border_enforcement", "countries": ["BG", "MK"], "closed": True,
+                                             "start": "2020-01-03", "end": "2020-01-06"}]))
+    crossings = _by_country(result, "border_crossings")[["BG", "MK"]].sum(axis=1)
+    assert crossings["2020-01-03":"2020-01-05"].eq(0).all()
+    # Reopened on the 6th: the 100 who reached mid on the 2nd cross that day; the 300 who entered
+    # during the closure waited at the entry (no way on), walk to mid on the 6th with that day's
+    # 100, and all 400 cross on the 7th.
+    assert crossings["2020-01-06"] == 100
+    assert crossings["2020-01-07"] == 400
+
+
+def test_enforcement_on_one_named_crossing_pushes_people_back():
+    result = simulate(tiny_scenario(
+        inflow=BUSY, behaviour={"route_choice_sharpness_per_eur": 0.0},
+        levers=[{"type": "border_enforcement", "crossings": ["mid->south"], "detection_probability": 1.0,
+                 "pushback_share": 1.0}]))
+    events = result.events.groupby("country")[["border_crossings", "pushbacks", "apprehensions"]].sum()
+    assert events.loc["BG", "border_crossings"] == 0
+    assert events.loc["BG", "pushbacks"] == events.loc["BG", "apprehensions"] > 0
+    assert events.loc["MK", "pushbacks"] == 0
+
+
+def test_stronger_enforcement_moves_more_people_to_the_other_route():
+    # Route choice sees the expected cost of being stopped: the more Bulgaria pushes back,
+    # the larger the north route's share. Five seeds each; the bands must not overlap.
+    def north_share(pushback, seed):
+        result = simulate(tiny_scenario(
+            inflow=BUSY, seed=seed, behaviour={"route_choice_sharpness_per_eur": 0.004, "detection_cost_eur": 1000.0},
+            levers=[{"type": "border_enforcement", "countries": ["BG"], "detection_probability": 0.5,
+                     "pushback_share": pushback}]))
+        departures = result.flows.groupby("to_place").departures.sum()
+        return departures["north"] / (departures["north"] + departures["south"])
+
+    weak = [north_share(0.2, seed) for seed in range(5)]
+    strong = [north_share(0.8, seed) for seed in range(5)]
+    assert max(weak) < min(strong)
+
+
+def test_reception_lever_adds_places_and_conditions_push_people_on():
+    calm = {"rest_probability_per_day": 1.0, "rough_sleeping_rest_factor": 0.0}
+    base = simulate(tiny_scenario(behaviour=calm))
+    more = simulate(tiny_scenario(behaviour=calm, levers=[{"type": "reception", "places": ["mid"], "extra_places": 40}]))
+    mid = lambda r: r.reception[r.reception.place_id == "mid"].set_index("date")
+    assert mid(base).in_reception.max() == 10 and mid(more).in_reception.max() == 50
+    assert mid(more).reception_capacity.eq(50).all()
+    poor = simulate(tiny_scenario(behaviour=calm, levers=[{"type": "reception", "places": ["mid"],
+                                                            "conditions_rest_factor": 0.0}]))
+    # With conditions that push everyone on, the 10 who held places no longer stay: at the end of
+    # each day only that day's 100 arrivals are at mid (against 110 when the 10 stay).
+    assert mid(base).present.iloc[1:].eq(110).all()
+    assert mid(poor).present.eq(100).all()
+
+
+def test_one_country_anti_smuggling_shifts_demand_to_the_other_route(tiny_copy: Path):
+    # Both onward crossings into Austria have smugglers (300 EUR), one set based in North
+    # Macedonia (north -> goal), one in Bulgaria (south -> goal). People who can pay use them.
+    edges = tiny_copy / "edges.csv"
+    text = edges.read_text()
+    text = text.replace("north,goal,road,100,0.5,true,MK-AT,false,,", "north,goal,road,100,0.5,true,MK-AT,false,300,")
+    text = text.replace("south,goal,road,100,0.5,true,BG-AT,false,,", "south,goal,road,100,0.5,true,BG-AT,false,300,")
+    edges.write_text(text)
+    base = load_scenario(tiny_copy / "tiny.toml")
+
+    def south_share(levers, seed):
+        scenario = base.with_changes(**{"seed": seed, "inflow": BUSY,
+                                        "behaviour.smuggler_use_probability": 0.8,
+                                        "behaviour.route_choice_sharpness_per_eur": 0.005,
+                                        "countries.default.smuggler_seats_per_day": 500})
+        result = simulate(scenario.with_levers(levers))
+        departures = result.flows.groupby("to_place").departures.sum()
+        return departures["south"] / (departures["north"] + departures["south"])
+
+    serbia_like = [AntiSmuggling(countries=["MK"], price_factor=3.0, seat_factor=0.2)]
+    alone = [south_share([], seed) for seed in range(5)]
+    with_lever = [south_share(serbia_like, seed) for seed in range(5)]
+    assert max(alone) < min(with_lever)
+
+
+def test_a_users_own_lever_has_the_same_interface():
+    class HalveCapacityEverywhere(Lever):
+        kind = "test_halve_capacity"
+
+        class Parameters(LeverParameters):
+            factor: float = 0.5
+
+        def bind(self, network):
+            self.n_places = network.n_places
+
+        def apply(self, policy, model):
+            policy.reception_capacity[:] = (policy.reception_capacity * self.factor).astype(np.int64)
+
+    scenario = tiny_scenario().with_levers([HalveCapacityEverywhere(start="2020-01-03")])
+    result = simulate(scenario)
+    capacity = result.reception[result.reception.place_id == "mid"].set_index("date").reception_capacity
+    assert capacity[:"2020-01-02"].eq(10).all() and capacity["2020-01-03":].eq(5).all()
+    assert scenario.resolved()["levers"][0]["type"] == "test_halve_capacity"
+
+
+@pytest.mark.parametrize("block,fragments", [
+    ({"type": "border_wall"}, ["levers[0].type", "border_enforcement", "border_wall"]),
+    ({"type": "border_enforcement", "countries": ["XX"], "closed": True}, ["levers[0]", "unknown countries XX"]),
+    ({"type": "border_enforcement", "crossings": ["mid-south"]}, ["levers[0]", "from_place->to_place"]),
+    ({"type": "border_enforcement", "crossings": ["start->mid"]}, ["levers[0]", "not a border crossing"]),
+    ({"type": "border_enforcement", "countries": ["BG"], "detection": 0.5}, ["levers[0].detection", "no such key"]),
+    ({"type": "border_enforcement", "countries": ["BG"], "pushback_share": 1.5}, ["levers[0].pushback_share", "less than or equal to 1"]),
+    ({"type": "border_enforcement", "countries": ["BG"], "start": "2020-02-01", "end": "2020-01-01"}, ["levers[0]", "must come after"]),
+    ({"type": "reception", "places": ["atlantis"]}, ["levers[0]", "unknown places atlantis"]),
+    ({"type": "anti_smuggling", "countries": []}, ["levers[0].countries", "at least 1"]),
+])
+def test_bad_lever_blocks_name_the_key(block, fragments):
+    with pytest.raises(InputError) as caught:
+        tiny_scenario(levers=[block])
+    for fragment in fragments:
+        assert fragment in str(caught.value), str(caught.value)

@@ -312,7 +312,7 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place,
                     edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
-                    params, events, edge_departures, smuggler_revenue_eur):
+                    params, events, edge_departures, smuggler_revenue_eur, smuggler_requests, smuggler_seated):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
     person pays, crosses (detection x smuggled_detection_factor) and travels; the rest wait."""
     seats_left = country_smuggler_seats.copy()
@@ -321,9 +321,11 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
             continue
         e = edge[i]
         origin_country = place_country[edge_from[e]]
+        smuggler_requests[origin_country] += 1
         if seats_left[origin_country] <= 0:
             continue
         seats_left[origin_country] -= 1
+        smuggler_seated[origin_country] += 1
         identity = agent_id[i]
         entered = edge_entered_country[e]
         fee = edge_fee_eur[e]

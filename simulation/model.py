@@ -19,6 +19,7 @@ from .policy import DailyPolicy
 from .population import BYTES_PER_AGENT, FIELDS, Population
 from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
 from .scenario import Scenario
+from .smuggling import SmugglingMarket
 
 
 # Compact the agent arrays when finished slots exceed 1/COMPACTION_SLACK of the people on route.
@@ -45,6 +46,7 @@ class MigrationModel(mesa.Model):
 
         self.governments = [Government(self, c, scenario.country_settings(c)) for c in network.countries]
         self._setup_static_arrays()
+        self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
         self.levers = scenario.levers()
         for lever in self.levers:
             lever.bind(network)
@@ -95,6 +97,8 @@ class MigrationModel(mesa.Model):
         self.events_buffer = np.zeros((kernels.N_CHUNKS, n_countries, kernels.N_EVENTS), dtype=np.int64)
         self.departures_buffer = np.zeros((kernels.N_CHUNKS, n_edges), dtype=np.int64)
         self.revenue_today = np.zeros(n_countries)
+        self.smuggler_requests = np.zeros(n_countries, dtype=np.int64)
+        self.smuggler_seated = np.zeros(n_countries, dtype=np.int64)
         self.stocks = np.zeros((n_places, kernels.N_STOCKS), dtype=np.int64)
         self.present = np.zeros(n_places, dtype=np.int64)
         self.in_reception = np.zeros(n_places, dtype=np.int64)
@@ -109,6 +113,8 @@ class MigrationModel(mesa.Model):
         self.record_present = np.zeros((n_days, n_places), dtype=np.int64)
         self.record_in_reception = np.zeros((n_days, n_places), dtype=np.int64)
         self.record_capacity = np.zeros((n_days, n_places), dtype=np.int64)
+        # smuggling market by country: seats, requests, seated, price multiplier, mean fee
+        self.record_smuggling = np.zeros((n_days, n_countries, 5))
         self._last_edge_cost: np.ndarray | None = None
         self.cost_to_go: np.ndarray | None = None
 
@@ -120,6 +126,7 @@ class MigrationModel(mesa.Model):
         for lever in self.levers:
             if lever.active(today):
                 lever.apply(policy, self)
+        self.market.price(policy)
         return policy
 
     def _update_routes(self, policy: DailyPolicy) -> np.ndarray:
@@ -149,6 +156,8 @@ class MigrationModel(mesa.Model):
         self.events_buffer[:] = 0
         self.departures_buffer[:] = 0
         self.revenue_today[:] = 0.0
+        self.smuggler_requests[:] = 0
+        self.smuggler_seated[:] = 0
         arrivals_today = self.arrivals[day]
         np.add.at(self.events_buffer[0, :, kernels.EV_ENTRIES], network.place_country, arrivals_today.sum(axis=1))
         self.entered_total += int(arrivals_today.sum())
@@ -171,7 +180,9 @@ class MigrationModel(mesa.Model):
             policy.smuggling_fee_eur, network.place_country, self.destination_of_place,
             policy.detection, policy.pushback_share, policy.detention_share, policy.smuggled_detection,
             policy.smuggler_seats_per_day,
-            self.params, self.events_buffer, self.departures_buffer, self.revenue_today)
+            self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
+            self.smuggler_requests, self.smuggler_seated)
+        self.market.observe(self.smuggler_requests, policy.smuggler_seats_per_day)
         population.n_gone += kernels.allocate_reception(
             population.place, population.state, population.sheltered, population.n_active,
             self.capacity_today, self.present, self.in_reception, self.stocks)
@@ -186,6 +197,14 @@ class MigrationModel(mesa.Model):
         self.record_present[day] = self.present
         self.record_in_reception[day] = self.in_reception
         self.record_capacity[day] = self.capacity_today
+        self.record_smuggling[day, :, 0] = policy.smuggler_seats_per_day
+        self.record_smuggling[day, :, 1] = self.smuggler_requests
+        self.record_smuggling[day, :, 2] = self.smuggler_seated
+        self.record_smuggling[day, :, 3] = self.market.price_multiplier
+        for c, edges in enumerate(self.market.edges_out):
+            fees = policy.smuggling_fee_eur[edges]
+            fees = fees[np.isfinite(fees)]
+            self.record_smuggling[day, c, 4] = fees.mean() if len(fees) else np.nan
         for country_index, government in enumerate(self.governments):
             own = network.place_country == country_index
             government.observe(self.present[own], self.capacity_today[own])

@@ -10,6 +10,8 @@ Tables (one row per day and place / edge / country):
 - events:    by country: entries, border crossings, apprehensions, pushbacks, detentions,
              smuggled crossings, smuggler revenue (EUR, by the smugglers' country), asylum
              claims (in transit and on arrival), arrivals at destinations;
+- smuggling: by country (where the smugglers are based): seats, requests, people seated,
+             price multiplier, mean fee (EUR) on crossings out of the country, revenue (EUR);
 - daily:     the model-level series collected by Mesa's DataCollector.
 
 A run folder is written under a temporary name and renamed when complete; `manifest.json`
@@ -33,7 +35,7 @@ import pandas as pd
 from . import kernels
 from .model import MigrationModel
 
-TABLES = ("stocks", "reception", "flows", "events", "daily")
+TABLES = ("stocks", "reception", "flows", "events", "smuggling", "daily")
 DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
 
 
@@ -83,6 +85,17 @@ class RunResult:
             events[name] = model.record_events[:, :, k].reshape(-1)
         events["smuggler_revenue_eur"] = model.record_revenue.reshape(-1)
         self.events = pd.DataFrame(events)
+        market = model.record_smuggling
+        self.smuggling = pd.DataFrame({
+            "date": np.repeat(self.dates, n_countries),
+            "country": np.tile(network.countries, days),
+            "seats": market[:, :, 0].reshape(-1).astype(np.int64),
+            "requests": market[:, :, 1].reshape(-1).astype(np.int64),
+            "seated": market[:, :, 2].reshape(-1).astype(np.int64),
+            "price_multiplier": market[:, :, 3].reshape(-1),
+            "mean_fee_eur": market[:, :, 4].reshape(-1),
+            "revenue_eur": model.record_revenue.reshape(-1),
+        })
         daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         daily.insert(0, "date", self.dates[: len(daily)])
         self.daily = daily

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError
 from .network import MODES, Network, load_network
+from .smuggling import MarketSettings
 from .tables import read_text
 
 PATH_KEYS = (("network", "places"), ("network", "edges"))
@@ -159,6 +160,7 @@ class ScenarioSpec(_Strict):
     behaviour: Behaviour
     countries: dict[str, CountrySettings]
     levers: list[dict[str, Any]] = []  # checked by each lever's own parameters (simulation/levers.py)
+    smuggling_market: MarketSettings = MarketSettings()
 
     @field_validator("groups")
     @classmethod

@@ -1,12 +1,24 @@
 """Governments: one Mesa agent a country, holding that country's border and reception settings
-(for people entering it and staying in it). In this version the settings are static, as the
-scenario sets them; each day a government observes the transit pressure on its places, which
-is what the adaptive rules of a later version will respond to."""
+(for people entering it and staying in it) and its response rules.
+
+Each day a government observes its own places and borders (the worst transit pressure among its
+places with reception capacity, and the people who crossed into it) and follows its rules from
+the scenario's `[[responses]]`: when a condition has held for `for_days` days in a row the
+response starts (a border-enforcement change on crossings into the country, in force from the
+next day), and when the condition has not held for `relax_after_quiet_days` days it is lifted.
+With the 2015 settings this is how one closure can push people onto a neighbour's border until
+that neighbour responds in turn: nothing in the code names the chain."""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Literal
+
 import mesa
 import numpy as np
+from pydantic import Field, model_validator
+
+from .levers import BorderEnforcement
 
 SETTINGS = (
     "border_detection_probability", "pushback_share", "detention_share", "reception_capacity_factor",
@@ -14,23 +26,77 @@ SETTINGS = (
 )
 
 
+class ResponseRule(BorderEnforcement.Parameters):
+    """A government's rule: when `when` exceeds `threshold` for `for_days` days in a row, set the
+    border-enforcement keys on crossings into `countries` (the government's own country, filled
+    in from `country`), optionally only from `from_countries`."""
+
+    type: str = "response"
+    country: str
+    when: Literal["pressure_above", "entries_above"]
+    threshold: float = Field(gt=0, le=1e9)
+    for_days: int = Field(default=1, ge=1, le=3650)
+    relax_after_quiet_days: int | None = Field(default=None, ge=1, le=3650)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _own_country(cls, data):
+        if isinstance(data, dict) and "country" in data and "countries" not in data:
+            data = dict(data, countries=[data["country"]])
+        return data
+
+
 class Government(mesa.Agent):
-    def __init__(self, model: mesa.Model, country: str, settings: dict):
+    def __init__(self, model: mesa.Model, country: str, settings: dict, rules: list[ResponseRule] = ()):
         super().__init__(model)
         self.country = country
         for name in SETTINGS:
             setattr(self, name, settings[name])
         self.worst_pressure = 0.0
         self.places_over_capacity = 0
+        self.entries_today = 0
+        self.rules = list(rules)
+        self.responses = []
+        for rule in self.rules:
+            response = BorderEnforcement(**rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"}))
+            response.bind(model.network)
+            self.responses.append(response)
+        self.active = [False] * len(self.rules)
+        self.days_holding = [0] * len(self.rules)
+        self.days_quiet = [0] * len(self.rules)
+        self.actions: list[dict] = []
 
-    def observe(self, present: np.ndarray, capacity: np.ndarray) -> None:
-        """Record today's transit pressure (people present / reception capacity) on own places."""
-        if len(present) == 0:
-            self.worst_pressure, self.places_over_capacity = 0.0, 0
-            return
-        pressure = present / np.maximum(capacity, 1)
-        self.worst_pressure = float(pressure.max())
+    def observe(self, present: np.ndarray, capacity: np.ndarray, entries: int) -> None:
+        """Today's transit pressure on own places with reception capacity, and entries."""
+        with_capacity = capacity > 0
+        pressure = present[with_capacity] / capacity[with_capacity]
+        self.worst_pressure = float(pressure.max()) if len(pressure) else 0.0
         self.places_over_capacity = int((present > capacity).sum())
+        self.entries_today = int(entries)
 
     def step(self) -> None:
-        """Static policy: the levers issue makes governments adapt here."""
+        """Follow the response rules on what was observed today; changes apply from tomorrow."""
+        today: dt.date = self.model.date(self.model.day)
+        for k, rule in enumerate(self.rules):
+            value = self.worst_pressure if rule.when == "pressure_above" else self.entries_today
+            holds = value > rule.threshold and (rule.start is None or today >= rule.start) and (
+                rule.end is None or today < rule.end)
+            self.days_holding[k] = self.days_holding[k] + 1 if holds else 0
+            self.days_quiet[k] = 0 if holds else self.days_quiet[k] + 1
+            if not self.active[k] and self.days_holding[k] >= rule.for_days:
+                self.active[k] = True
+                self._record(today, rule, "started", value)
+            elif self.active[k] and rule.relax_after_quiet_days and self.days_quiet[k] >= rule.relax_after_quiet_days:
+                self.active[k] = False
+                self._record(today, rule, "lifted", value)
+
+    def apply_responses(self, policy, model) -> None:
+        for response, active in zip(self.responses, self.active):
+            if active:
+                response.apply(policy, model)
+
+    def _record(self, today: dt.date, rule: ResponseRule, action: str, value: float) -> None:
+        self.actions.append({
+            "date": today, "country": self.country, "rule": rule.name or f"{rule.when} {rule.threshold:g}",
+            "action": action, "observed": value, "in_force_from": today + dt.timedelta(days=1),
+        })

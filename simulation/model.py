@@ -44,7 +44,8 @@ class MigrationModel(mesa.Model):
         self.population = Population(int(self.arrivals.sum()))
         self.day = 0
 
-        self.governments = [Government(self, c, scenario.country_settings(c)) for c in network.countries]
+        self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
+                            for c in network.countries]
         self._setup_static_arrays()
         self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
         self.levers = scenario.levers()
@@ -126,6 +127,8 @@ class MigrationModel(mesa.Model):
         for lever in self.levers:
             if lever.active(today):
                 lever.apply(policy, self)
+        for government in self.governments:
+            government.apply_responses(policy, self)
         self.market.price(policy)
         return policy
 
@@ -207,7 +210,8 @@ class MigrationModel(mesa.Model):
             self.record_smuggling[day, c, 4] = fees.mean() if len(fees) else np.nan
         for country_index, government in enumerate(self.governments):
             own = network.place_country == country_index
-            government.observe(self.present[own], self.capacity_today[own])
+            government.observe(self.present[own], self.capacity_today[own],
+                               self.record_events[day, country_index, kernels.EV_CROSSINGS])
         self.agents.do("step")
         self.datacollector.collect(self)
         self.day += 1

@@ -12,6 +12,7 @@ Tables (one row per day and place / edge / country):
              claims (in transit and on arrival), arrivals at destinations;
 - smuggling: by country (where the smugglers are based): seats, requests, people seated,
              price multiplier, mean fee (EUR) on crossings out of the country, revenue (EUR);
+- government_actions: one row per response a government started or lifted, with its date;
 - daily:     the model-level series collected by Mesa's DataCollector.
 
 A run folder is written under a temporary name and renamed when complete; `manifest.json`
@@ -35,7 +36,7 @@ import pandas as pd
 from . import kernels
 from .model import MigrationModel
 
-TABLES = ("stocks", "reception", "flows", "events", "smuggling", "daily")
+TABLES = ("stocks", "reception", "flows", "events", "smuggling", "government_actions", "daily")
 DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
 
 
@@ -96,6 +97,12 @@ class RunResult:
             "mean_fee_eur": market[:, :, 4].reshape(-1),
             "revenue_eur": model.record_revenue.reshape(-1),
         })
+        actions = [action for government in model.governments for action in government.actions]
+        self.government_actions = pd.DataFrame(
+            actions, columns=["date", "country", "rule", "action", "observed", "in_force_from"])
+        for column in ("date", "in_force_from"):
+            self.government_actions[column] = pd.to_datetime(self.government_actions[column])
+        self.government_actions = self.government_actions.sort_values(["date", "country"], kind="stable").reset_index(drop=True)
         daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         daily.insert(0, "date", self.dates[: len(daily)])
         self.daily = daily

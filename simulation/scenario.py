@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError
 from .network import MODES, Network, load_network
+from .government import ResponseRule
 from .smuggling import MarketSettings
 from .tables import read_text
 
@@ -161,6 +162,7 @@ class ScenarioSpec(_Strict):
     countries: dict[str, CountrySettings]
     levers: list[dict[str, Any]] = []  # checked by each lever's own parameters (simulation/levers.py)
     smuggling_market: MarketSettings = MarketSettings()
+    responses: list[ResponseRule] = []
 
     @field_validator("groups")
     @classmethod
@@ -203,6 +205,7 @@ class Scenario:
         self.network: Network = load_network(spec.network.places, spec.network.edges)
         _check_against_network(self, file)
         self.levers()  # every lever block is checked now, before any run
+        self._check_responses()
 
     @classmethod
     def load(cls, path: str | Path) -> "Scenario":
@@ -252,6 +255,22 @@ class Scenario:
                 raise InputError(self.file, f"levers[{i}]", "names of the network", str(error)) from None
             levers.append(lever)
         return levers
+
+    def responses_of(self, country: str) -> list[ResponseRule]:
+        return [rule for rule in self.spec.responses if rule.country == country]
+
+    def _check_responses(self) -> None:
+        from .levers import BorderEnforcement
+
+        for i, rule in enumerate(self.spec.responses):
+            if rule.country not in self.network.countries:
+                raise InputError(self.file, f"responses[{i}].country",
+                                 f"a country of the network ({', '.join(self.network.countries)})", rule.country)
+            try:
+                BorderEnforcement(**rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"})
+                                  ).bind(self.network)
+            except ValueError as error:
+                raise InputError(self.file, f"responses[{i}]", "names of the network", str(error)) from None
 
     def with_levers(self, levers: list) -> "Scenario":
         """A copy with these levers added after the file's own (lever objects or tables)."""

@@ -68,7 +68,7 @@ def _non_negative(text: str) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from . import DEFAULT_SCENARIO
-    from .results import simulate
+    from .results import TABLES, simulate
     from .scenario import load_scenario
 
     scenario_file = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
@@ -88,7 +88,7 @@ def _run(args: argparse.Namespace) -> int:
     result.save(out)
     if not args.quiet:
         print(result.summary().to_string(index=False))
-        print(f"\nResults in {out}/ (stocks, reception, flows, events, daily as Parquet; manifest.json); "
+        print(f"\nResults in {out}/ ({', '.join(TABLES)} as Parquet; manifest.json); "
               f"{result.wall_seconds:.1f} s")
     return 0
 

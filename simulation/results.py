@@ -36,7 +36,7 @@ import pandas as pd
 from . import kernels
 from .model import MigrationModel
 
-TABLES = ("stocks", "reception", "flows", "events", "smuggling", "government_actions", "daily")
+TABLES = ("stocks", "reception", "pressure", "flows", "events", "smuggling", "government_actions", "daily")
 DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
 
 
@@ -70,6 +70,7 @@ class RunResult:
             # Undefined (NaN) where a place has no reception capacity at all.
             "transit_pressure": np.where(capacity > 0, present / np.maximum(capacity, 1), np.nan),
         })
+        self.pressure = _country_pressure(self.reception)
         self.flows = pd.DataFrame({
             "date": np.repeat(self.dates, n_edges),
             "from_place": np.tile([network.place_ids[i] for i in network.edge_from], days),
@@ -133,6 +134,11 @@ class RunResult:
             worst = self.reception.loc[pressure.idxmax()]
             rows.append(("highest transit pressure (present / capacity)",
                          f"{worst.transit_pressure:.1f} at {worst.place_id} on {worst.date.date()}"))
+        over = self.pressure[self.pressure.places_over_capacity > 0].groupby("country").date.nunique()
+        rows += [(f"days with a place over capacity in {country}", int(days))
+                 for country, days in over.sort_values(ascending=False).head(5).items()]
+        if len(self.government_actions):
+            rows.append(("government responses started", int((self.government_actions.action == "started").sum())))
         return pd.DataFrame(rows, columns=["measure", "value"])
 
     # ------------------------------------------------------------------ disk
@@ -175,6 +181,23 @@ class RunResult:
         temporary.rename(partial / "manifest.json")
         partial.rename(out_dir)
         return out_dir
+
+
+def _country_pressure(reception: pd.DataFrame) -> pd.DataFrame:
+    """Transit pressure of a country per day: its worst place (among places with reception
+    capacity), how many of its places are over capacity, and its people present and capacity."""
+    with_capacity = reception[reception.reception_capacity > 0]
+    worst = with_capacity.loc[with_capacity.groupby(["date", "country"]).transit_pressure.idxmax()]
+    worst = worst.set_index(["date", "country"])[["place_id", "transit_pressure"]]
+    worst.columns = ["worst_place", "worst_pressure"]
+    over = (reception.present > reception.reception_capacity) & (reception.reception_capacity > 0)
+    totals = reception.assign(over_capacity=over).groupby(
+        ["date", "country"]).agg(places_over_capacity=("over_capacity", "sum"), present=("present", "sum"),
+                                 reception_capacity=("reception_capacity", "sum"))
+    table = totals.join(worst, how="left").reset_index()
+    table["places_over_capacity"] = table.places_over_capacity.astype(np.int64)
+    return table[["date", "country", "worst_place", "worst_pressure", "places_over_capacity", "present",
+                  "reception_capacity"]]
 
 
 def _version(name: str) -> str | None:

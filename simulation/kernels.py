@@ -27,29 +27,51 @@ from numba import njit, prange
 from .counter_rng import (
     STREAM_ASYLUM, STREAM_BUDGET_A, STREAM_BUDGET_B, STREAM_DESTINATION, STREAM_DETECTION,
     STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
-    STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, uniform,
+    STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, STREAM_AWARE, STREAM_ELIGIBLE, STREAM_IRREGULAR,
+    STREAM_FALLBACK, STREAM_DECISION, STREAM_RETURN, STREAM_REDEPARTURE, STREAM_AVR, STREAM_READMISSION,
+    STREAM_READMISSION_WHERE, uniform,
 )
 from .population import (
-    ARRIVED, AT_PLACE, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED, FINISHED, GONE, IN_TRANSIT,
-    STUCK_WITHOUT_MONEY, WAITING_FOR_SMUGGLER,
+    APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
+    DID_NOT_LEAVE, FINISHED, GONE, IN_TRANSIT, LEFT_LEGALLY, NEW, RETURNED, STUCK_WITHOUT_MONEY,
+    WAITING_FOR_SMUGGLER, WAITING_FOR_VISA, WITHOUT_STATUS,
 )
 
-# Event columns, counted by country (the country entered, for crossings).
+# Event columns, counted by country (the country entered, for crossings; the returning country,
+# for returns; the destination, for legal departures and asylum decisions; the origin, for
+# departures and repeat departures).
 EV_ENTRIES, EV_CROSSINGS, EV_APPREHENSIONS, EV_PUSHBACKS, EV_DETENTIONS = 0, 1, 2, 3, 4
 EV_SMUGGLED, EV_ASYLUM_CLAIMS, EV_ARRIVALS = 5, 6, 7
+EV_IRREGULAR_DEPARTURES, EV_DID_NOT_LEAVE, EV_LEGAL_DEPARTURES, EV_ASYLUM_GRANTED, EV_ASYLUM_REJECTED = 8, 9, 10, 11, 12
+EV_RETURNS_VOLUNTARY, EV_RETURNS_FORCED, EV_REPEAT_DEPARTURES = 13, 14, 15
 EVENT_NAMES = (
     "entries", "border_crossings", "apprehensions", "pushbacks", "detentions",
     "smuggled_crossings", "asylum_claims", "arrivals",
+    "irregular_departures", "did_not_leave", "legal_departures", "asylum_granted", "asylum_rejected",
+    "returns_voluntary", "returns_forced", "repeat_departures",
 )
 N_EVENTS = len(EVENT_NAMES)
 
-# Stock columns by place (mutually exclusive; arrived and claimed_asylum are cumulative).
-ST_WAITING, ST_WAITING_SMUGGLER, ST_STUCK, ST_DETAINED, ST_IN_TRANSIT, ST_ARRIVED, ST_ASYLUM = 0, 1, 2, 3, 4, 5, 6
+# Stock columns by place (mutually exclusive). From ST_ARRIVED on they are running totals of
+# people who finished there.
+ST_WAITING, ST_WAITING_SMUGGLER, ST_STUCK, ST_DETAINED, ST_IN_TRANSIT = 0, 1, 2, 3, 4
+ST_AWAITING_DECISION, ST_AT_HOME, ST_WAITING_FOR_VISA = 5, 6, 7
+ST_ARRIVED, ST_ASYLUM, ST_LEFT_LEGALLY, ST_RETURNED, ST_DID_NOT_LEAVE, ST_WITHOUT_STATUS = 8, 9, 10, 11, 12, 13
 STOCK_NAMES = (
     "waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
-    "arrived", "claimed_asylum",
+    "awaiting_decision", "at_home", "waiting_for_visa",
+    "arrived", "claimed_asylum", "left_legally", "returned", "did_not_leave", "without_status",
 )
 N_STOCKS = len(STOCK_NAMES)
+
+# Per-group parameters, one row a group (float64; indices stored as floats).
+GP_PROTECTION, GP_WESTERN_BALKAN, GP_ORIGIN, GP_IRREGULAR, GP_REDEPARTURE, GP_DECISION_DAYS = 0, 1, 2, 3, 4, 5
+GP_POOL, GP_ELIGIBLE, GP_AWARE, GP_DETERRENCE = 6, 7, 8, 9
+N_GP = 10
+
+# Per-country policy, one row a country (float64).
+CP_CLAIM, CP_READMISSION, CP_TO_ORIGIN, CP_AVR, CP_AVR_DAYS, CP_REINTEGRATION = 0, 1, 2, 3, 4, 5
+N_CP = 6
 
 # Behaviour scalars passed to the kernels as one float64 array.
 P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
@@ -101,7 +123,7 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
                 place[i] = p
                 edge[i] = -1
                 remaining_days[i] = 0.0
-                state[i] = AT_PLACE
+                state[i] = NEW  # decides today how, or whether, to go on
                 sheltered[i] = 0
                 group[i] = g
                 destination[i] = d
@@ -114,9 +136,32 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
 
 
 @njit(cache=True, inline="always")
-def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, destination,
+def _arrive(i, head, place, edge, state, state_days, group, destination, destination_of_place, place_country,
+            group_params, events, chunk):
+    """Reach `head`. At one's own destination: claim asylum there; a group with decision days
+    then waits for the decision, others are done. Returns True when the agent's day is over."""
+    place[i] = head
+    edge[i] = -1
+    state[i] = AT_PLACE
+    state_days[i] = 0
+    if destination_of_place[head] != destination[i]:
+        return False
+    c = place_country[head]
+    events[chunk, c, EV_ARRIVALS] += 1
+    events[chunk, c, EV_ASYLUM_CLAIMS] += 1
+    decision_days = group_params[group[i], GP_DECISION_DAYS]
+    if decision_days > 0:
+        state[i] = AWAITING_DECISION
+        state_days[i] = np.int16(decision_days)
+    else:
+        state[i] = ARRIVED
+    return True
+
+
+@njit(cache=True, inline="always")
+def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, group, destination,
             budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
-            events, edge_departures, chunk):
+            group_params, events, edge_departures, chunk):
     """Start edge e: pay the fare, then arrive today if it fits in time_left.
     Returns the time left after arriving, or -1.0 when the agent's day is over."""
     budget_eur[i] = max(budget_eur[i] - edge_fare_eur[e], 0.0)  # clamp float32 rounding only
@@ -125,14 +170,8 @@ def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, stat
     state_days[i] = 0
     travel = edge_travel_days[e]
     if travel <= time_left + _EPS:
-        head = edge_to[e]
-        place[i] = head
-        edge[i] = -1
-        state[i] = AT_PLACE
-        if destination_of_place[head] == destination[i]:
-            state[i] = ARRIVED
-            events[chunk, place_country[head], EV_ARRIVALS] += 1
-            events[chunk, place_country[head], EV_ASYLUM_CLAIMS] += 1
+        if _arrive(i, edge_to[e], place, edge, state, state_days, group, destination, destination_of_place,
+                   place_country, group_params, events, chunk):
             return -1.0
         return time_left - travel
     state[i] = IN_TRANSIT
@@ -141,14 +180,114 @@ def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, stat
     return -1.0
 
 
+@njit(cache=True, inline="always")
+def _go_home(i, place, edge, state, state_days, sheltered, group, group_params):
+    place[i] = np.int16(group_params[group[i], GP_ORIGIN])
+    edge[i] = -1
+    state[i] = AT_HOME
+    state_days[i] = 0
+    sheltered[i] = 0
+
+
+@njit(cache=True, inline="always")
+def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_stream, readmission_stream,
+                       detection, place, edge, state, state_days, sheltered, group, edge_to, edge_entered_country,
+                       edge_pushback, edge_detention, group_params, country_policy, params, events, chunk):
+    """One crossing attempt of edge e with the given detection chance. A detected person is pushed
+    back, detained, or registered; a registered person without protection need may be readmitted
+    (to the country they came from, or to their origin). Returns True when the person does not
+    cross today."""
+    if uniform(key, detection_stream, identity, day) >= detection:
+        return False
+    entered = edge_entered_country[e]
+    events[chunk, entered, EV_APPREHENSIONS] += 1
+    outcome = uniform(key, outcome_stream, identity, day)
+    if outcome < edge_pushback[e]:
+        events[chunk, entered, EV_PUSHBACKS] += 1
+        state[i] = AT_PLACE
+        state_days[i] = 0
+        return True
+    if outcome < edge_pushback[e] + edge_detention[e]:
+        events[chunk, entered, EV_DETENTIONS] += 1
+        place[i] = edge_to[e]
+        sheltered[i] = 0
+        state[i] = DETAINED
+        state_days[i] = np.int16(params[P_DETENTION_DAYS])
+        return True
+    g = group[i]
+    readmission = country_policy[entered, CP_READMISSION] * (1.0 - group_params[g, GP_PROTECTION])
+    if readmission > 0.0 and uniform(key, readmission_stream, identity, day) < readmission:
+        events[chunk, entered, EV_RETURNS_FORCED] += 1
+        if uniform(key, readmission_stream + (STREAM_READMISSION_WHERE - STREAM_READMISSION), identity, day) < \
+                country_policy[entered, CP_TO_ORIGIN]:
+            if group_params[g, GP_WESTERN_BALKAN] > 0:
+                _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
+            else:
+                state[i] = RETURNED
+        else:
+            state[i] = AT_PLACE  # readmitted to the country they came from
+            state_days[i] = 0
+        return True
+    return False  # registered and let through
+
+
+@njit(cache=True, inline="always")
+def _decide_to_leave(i, identity, key, day, c, state, group, group_params, events, chunk):
+    """A new entrant (or a returnee leaving again) decides how to go: apply for a legal pathway
+    when one is open to the group, known and the person is eligible; otherwise set off
+    irregularly with the group's probability, lowered by `deterrence` for those who know of a
+    pathway; otherwise do not leave."""
+    g = group[i]
+    aware = group_params[g, GP_POOL] >= 0 and uniform(key, STREAM_AWARE, identity, day) < group_params[g, GP_AWARE]
+    if aware and uniform(key, STREAM_ELIGIBLE, identity, day) < group_params[g, GP_ELIGIBLE]:
+        state[i] = APPLYING
+        return
+    irregular = group_params[g, GP_IRREGULAR]
+    if aware:
+        irregular *= 1.0 - group_params[g, GP_DETERRENCE]
+    if irregular >= 1.0 or uniform(key, STREAM_IRREGULAR, identity, day) < irregular:
+        state[i] = AT_PLACE
+        events[chunk, c, EV_IRREGULAR_DEPARTURES] += 1
+    else:
+        state[i] = DID_NOT_LEAVE
+        events[chunk, c, EV_DID_NOT_LEAVE] += 1
+
+
+@njit(cache=True, inline="always")
+def _asylum_decision(i, identity, key, day, place, edge, state, state_days, sheltered, group, place_country,
+                     group_params, country_policy, events, chunk):
+    """Decision on a claim at the destination: recognised with the group's protection need;
+    a rejected person takes assisted voluntary return (the destination's offer), is returned
+    by force (with the origin's readmission cooperation), or stays without status."""
+    g = group[i]
+    c = place_country[place[i]]
+    if uniform(key, STREAM_DECISION, identity, day) < group_params[g, GP_PROTECTION]:
+        events[chunk, c, EV_ASYLUM_GRANTED] += 1
+        state[i] = ARRIVED
+        return
+    events[chunk, c, EV_ASYLUM_REJECTED] += 1
+    origin_country = place_country[np.int64(group_params[g, GP_ORIGIN])]
+    voluntary = country_policy[c, CP_AVR]
+    forced = (1.0 - voluntary) * country_policy[origin_country, CP_READMISSION]
+    u = uniform(key, STREAM_RETURN, identity, day)
+    if u < voluntary:
+        events[chunk, c, EV_RETURNS_VOLUNTARY] += 1
+        _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
+    elif u < voluntary + forced:
+        events[chunk, c, EV_RETURNS_FORCED] += 1
+        _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
+    else:
+        state[i] = WITHOUT_STATUS
+
+
 @njit(cache=True, parallel=True)
 def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
                state_days, entry_day, n_active, key, day,
                out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
-               place_country, destination_of_place, cost_to_go, route_cumulative, route_need_eur,
-               edge_detection, edge_pushback, edge_detention, country_claim_factor, place_rest_factor,
-               group_protection_need, params, events, edge_departures):
+               place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
+               route_need_eur, edge_detection, edge_pushback, edge_detention, country_policy, place_rest_factor,
+               group_params, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
     n_chunks = _chunks(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
@@ -164,12 +303,34 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
             if s >= FINISHED:
                 continue
             identity = agent_id[i]
-            if s == DETAINED:
+            g = group[i]
+            if s == DETAINED or s == WAITING_FOR_VISA or s == AWAITING_DECISION:
                 state_days[i] -= 1
-                if state_days[i] <= 0:
+                if state_days[i] > 0:
+                    continue
+                state_days[i] = 0
+                if s == DETAINED:
                     state[i] = AT_PLACE
-                    state_days[i] = 0
+                elif s == WAITING_FOR_VISA:
+                    state[i] = LEFT_LEGALLY
+                    events[chunk, place_country[destination_places[destination[i]]], EV_LEGAL_DEPARTURES] += 1
+                else:
+                    _asylum_decision(i, identity, key, day, place, edge, state, state_days, sheltered, group,
+                                     place_country, group_params, country_policy, events, chunk)
                 continue
+            if s == AT_HOME:
+                origin_country = place_country[place[i]]
+                leave = group_params[g, GP_REDEPARTURE] * country_policy[origin_country, CP_REINTEGRATION]
+                if uniform(key, STREAM_REDEPARTURE, identity, day) < leave:
+                    state[i] = NEW  # decides how to go tomorrow
+                    events[chunk, origin_country, EV_REPEAT_DEPARTURES] += 1
+                continue
+            if s == NEW:
+                _decide_to_leave(i, identity, key, day, place_country[place[i]], state, group, group_params,
+                                 events, chunk)
+                if state[i] != AT_PLACE:
+                    continue
+                s = AT_PLACE
             time_left = 1.0
             first_decision = True
             if s == IN_TRANSIT:
@@ -177,16 +338,9 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 if left > _EPS:
                     remaining_days[i] = left
                     continue
-                head = edge_to[edge[i]]
-                place[i] = head
-                edge[i] = -1
                 remaining_days[i] = 0.0
-                state[i] = AT_PLACE
-                state_days[i] = 0
-                if destination_of_place[head] == destination[i]:
-                    state[i] = ARRIVED
-                    events[chunk, place_country[head], EV_ARRIVALS] += 1
-                    events[chunk, place_country[head], EV_ASYLUM_CLAIMS] += 1
+                if _arrive(i, edge_to[edge[i]], place, edge, state, state_days, group, destination,
+                           destination_of_place, place_country, group_params, events, chunk):
                     continue
                 time_left = -left
                 first_decision = False  # just arrived: no rest or claim decision today
@@ -195,19 +349,30 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     state_days[i] += 1
                 if s == STUCK_WITHOUT_MONEY:
                     budget_eur[i] += params[P_EARNINGS]
-            g = group[i]
             d = destination[i]
+            protection = group_params[g, GP_PROTECTION]
             for move in range(MAX_MOVES_PER_DAY):
                 if time_left <= _EPS:
                     break
                 p = place[i]
                 c = place_country[p]
                 if first_decision:
-                    claim = params[P_CLAIM] * group_protection_need[g] * country_claim_factor[c]
+                    claim = params[P_CLAIM] * protection * country_policy[c, CP_CLAIM]
                     if uniform(key, STREAM_ASYLUM, identity, day) < claim:
                         state[i] = CLAIMED_ASYLUM_IN_TRANSIT
                         events[chunk, c, EV_ASYLUM_CLAIMS] += 1
                         break
+                    # Assisted voluntary return: uptake grows with days stranded, falls with need.
+                    avr = country_policy[c, CP_AVR]
+                    if avr > 0.0:
+                        stranded = min(1.0, state_days[i] / max(country_policy[c, CP_AVR_DAYS], 1.0))
+                        if uniform(key, STREAM_AVR, identity, day) < avr * stranded * (1.0 - protection):
+                            events[chunk, c, EV_RETURNS_VOLUNTARY] += 1
+                            if group_params[g, GP_WESTERN_BALKAN] > 0:
+                                _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
+                            else:
+                                state[i] = RETURNED
+                            break
                     rest = params[P_REST] * place_rest_factor[p]
                     if sheltered[i] == 0:
                         rest *= params[P_ROUGH_FACTOR]
@@ -282,26 +447,15 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         state[i] = WAITING_FOR_SMUGGLER
                         edge[i] = e
                         break
-                    if uniform(key, STREAM_DETECTION + move, identity, day) < edge_detection[e]:
-                        events[chunk, entered, EV_APPREHENSIONS] += 1
-                        outcome = uniform(key, STREAM_OUTCOME + move, identity, day)
-                        if outcome < edge_pushback[e]:
-                            events[chunk, entered, EV_PUSHBACKS] += 1
-                            state[i] = AT_PLACE
-                            state_days[i] = 0
-                            break
-                        if outcome < edge_pushback[e] + edge_detention[e]:
-                            events[chunk, entered, EV_DETENTIONS] += 1
-                            place[i] = edge_to[e]
-                            sheltered[i] = 0
-                            state[i] = DETAINED
-                            state_days[i] = np.int16(params[P_DETENTION_DAYS])
-                            break
-                        # otherwise registered and let through
+                    if _stopped_at_border(i, e, identity, key, day, STREAM_DETECTION + move, STREAM_OUTCOME + move,
+                                          STREAM_READMISSION + move, edge_detection[e], place, edge, state,
+                                          state_days, sheltered, group, edge_to, edge_entered_country, edge_pushback,
+                                          edge_detention, group_params, country_policy, params, events, chunk):
+                        break
                     events[chunk, entered, EV_CROSSINGS] += 1
-                time_left = _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days,
+                time_left = _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, group,
                                     destination, budget_eur, edge_to, edge_travel_days, edge_fare_eur,
-                                    destination_of_place, place_country, events, edge_departures, chunk)
+                                    destination_of_place, place_country, group_params, events, edge_departures, chunk)
                 if time_left < 0.0:
                     break
 
@@ -310,11 +464,13 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
 def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
                    state_days, entry_day, n_active, key, day,
                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
-                    place_country, destination_of_place,
-                    edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
-                    params, events, edge_departures, smuggler_revenue_eur, smuggler_requests, smuggler_seated):
+                   place_country, destination_of_place,
+                   edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
+                   group_params, country_policy, params, events, edge_departures, smuggler_revenue_eur,
+                   smuggler_requests, smuggler_seated):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
-    person pays, crosses (detection x smuggled_detection_factor) and travels; the rest wait."""
+    person pays, crosses (detection x the edge's smuggled-detection multiplier) and travels;
+    the rest wait."""
     seats_left = country_smuggler_seats.copy()
     for i in range(n_active):
         if state[i] != WAITING_FOR_SMUGGLER:
@@ -333,31 +489,53 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
         smuggler_revenue_eur[origin_country] += fee
         events[0, entered, EV_SMUGGLED] += 1
         edge[i] = -1
-        if uniform(key, STREAM_SMUGGLED_DETECTION, identity, day) < edge_detection[e] * edge_smuggled_detection[e]:
-            events[0, entered, EV_APPREHENSIONS] += 1
-            outcome = uniform(key, STREAM_SMUGGLED_OUTCOME, identity, day)
-            if outcome < edge_pushback[e]:
-                events[0, entered, EV_PUSHBACKS] += 1
-                state[i] = AT_PLACE
-                state_days[i] = 0
-                continue
-            if outcome < edge_pushback[e] + edge_detention[e]:
-                events[0, entered, EV_DETENTIONS] += 1
-                place[i] = edge_to[e]
-                sheltered[i] = 0
-                state[i] = DETAINED
-                state_days[i] = np.int16(params[P_DETENTION_DAYS])
-                continue
+        if _stopped_at_border(i, e, identity, key, day, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
+                              STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], place, edge,
+                              state, state_days, sheltered, group, edge_to, edge_entered_country, edge_pushback,
+                              edge_detention, group_params, country_policy, params, events, 0):
+            continue
         events[0, entered, EV_CROSSINGS] += 1
         # The crossing takes the day; what is left of a longer edge is travelled on later days.
-        _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, destination, budget_eur,
-                edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country, events,
-                edge_departures, 0)
+        _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
+                budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
+                group_params, events, edge_departures, 0)
+
+
+@njit(cache=True)
+def grant_pathway_slots(agent_id, state, state_days, group, destination, place, n_active, key, day,
+                        group_params, pool_remaining, pool_processing_days, pool_destination, pool_issued,
+                        place_country, events):
+    """Legal-pathway slots, given in slot order (= order of entry) while a pool has any left.
+    Whoever gets none falls back on the irregular route (lowered by knowing of the pathway)
+    or does not leave. Slots are never issued beyond a pool's remaining quota."""
+    for i in range(n_active):
+        if state[i] != APPLYING:
+            continue
+        g = group[i]
+        pool = np.int64(group_params[g, GP_POOL])
+        if pool >= 0 and pool_remaining[pool] > 0:
+            pool_remaining[pool] -= 1
+            pool_issued[pool] += 1
+            destination[i] = pool_destination[pool]
+            state[i] = WAITING_FOR_VISA
+            state_days[i] = max(np.int16(pool_processing_days[pool]), np.int16(1))
+            continue
+        identity = agent_id[i]
+        c = place_country[place[i]]
+        irregular = group_params[g, GP_IRREGULAR] * (1.0 - group_params[g, GP_DETERRENCE])
+        if uniform(key, STREAM_FALLBACK, identity, day) < irregular:
+            state[i] = AT_PLACE
+            events[0, c, EV_IRREGULAR_DEPARTURES] += 1
+        else:
+            state[i] = DID_NOT_LEAVE
+            events[0, c, EV_DID_NOT_LEAVE] += 1
 
 
 @njit(cache=True, inline="always")
 def _present(s):
-    return s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY
+    """People at a place who need shelter there (claimants awaiting a decision are in the
+    destination's reception system)."""
+    return s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY or s == AWAITING_DECISION
 
 
 @njit(cache=True, parallel=True)
@@ -415,18 +593,22 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
                     chunk_stocks[chunk, p, ST_WAITING] += 1
                 elif s == WAITING_FOR_SMUGGLER:
                     chunk_stocks[chunk, p, ST_WAITING_SMUGGLER] += 1
-                else:
+                elif s == STUCK_WITHOUT_MONEY:
                     chunk_stocks[chunk, p, ST_STUCK] += 1
+                else:
+                    chunk_stocks[chunk, p, ST_AWAITING_DECISION] += 1
             elif s == DETAINED:
                 chunk_stocks[chunk, p, ST_DETAINED] += 1
             elif s == IN_TRANSIT:
                 chunk_stocks[chunk, p, ST_IN_TRANSIT] += 1
-            elif s == ARRIVED:
-                chunk_stocks[chunk, p, ST_ARRIVED] += 1
+            elif s == AT_HOME or s == NEW:
+                chunk_stocks[chunk, p, ST_AT_HOME] += 1
+            elif s == WAITING_FOR_VISA:
+                chunk_stocks[chunk, p, ST_WAITING_FOR_VISA] += 1
+            elif FINISHED <= s < GONE:
+                # ARRIVED .. WITHOUT_STATUS map in order onto the running-total columns.
+                chunk_stocks[chunk, p, ST_ARRIVED + (s - ARRIVED)] += 1
                 state[i] = GONE  # counted once; never again
-            elif s == CLAIMED_ASYLUM_IN_TRANSIT:
-                chunk_stocks[chunk, p, ST_ASYLUM] += 1
-                state[i] = GONE
     today = chunk_stocks.sum(axis=0)
     stocks[:, :ST_ARRIVED] = today[:, :ST_ARRIVED]
     stocks[:, ST_ARRIVED:] += today[:, ST_ARRIVED:]  # running totals of finished people

@@ -221,6 +221,84 @@ class AntiSmuggling(Lever):
             policy.smuggled_detection[self.mask] * self.smuggled_detection_multiplier, 1.0)
 
 
+class ReturnReintegration(Lever):
+    """Return and reintegration: readmission cooperation, assisted voluntary return, and
+    reintegration support, in the countries in scope.
+
+    - `readmission_share`: of the people without protection need whom the country apprehends at
+      its border (registered, not pushed back or detained), the share it returns; and, for its
+      own nationals rejected at a destination, the share it takes back (its cooperation). People
+      apprehended are returned to their origin with `readmission_to_origin_share`, otherwise to
+      the country they came from.
+    - `assisted_return_uptake_per_day`: the country's return offer; the daily chance that
+      someone stranded there accepts it rises with days stranded (full after
+      `assisted_return_full_after_days`) and falls with protection need. Rejected claimants at a
+      destination in scope accept it with this share.
+    - `reintegration_support_eur`: support (EUR per person) for returnees to the country (as
+      origin); each `behaviour.reintegration_eur_halving_redeparture` EUR halves the chance that
+      they leave again."""
+
+    kind = "return_reintegration"
+
+    class Parameters(LeverParameters):
+        countries: list[str] = Field(min_length=1)
+        readmission_share: float | None = Field(default=None, ge=0, le=1)
+        readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
+        assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
+        assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
+        reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
+
+    def bind(self, network) -> None:
+        _unknown(self.kind, "countries", self.countries, network.countries)
+        self.country_index = np.array([network.countries.index(c) for c in self.countries])
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        for name in ("readmission_share", "readmission_to_origin_share", "assisted_return_uptake_per_day",
+                     "assisted_return_full_after_days", "reintegration_support_eur"):
+            value = getattr(self, name)
+            if value is not None:
+                getattr(policy, name)[self.country_index] = value
+
+
+class LegalPathways(Lever):
+    """Legal pathways: a yearly quota of slots for the groups in scope (a labour scheme such as
+    Germany's Western Balkans Regulation for Western Balkan nationals, or resettlement and
+    humanitarian admission for third-country nationals), to the `destination` place.
+
+    Someone considering leaving who knows of the pathway (`awareness`) and is eligible
+    (`eligible_share`) applies; slots are given in order of entry while the year's quota lasts
+    (never more), and a slot holder leaves legally after `processing_days`. Knowing of the
+    pathway lowers irregular departure by `deterrence` (a share), also for those who are not
+    eligible or find no slot. The quota is refilled on each 1 January the lever is active, and
+    on its start date."""
+
+    kind = "legal_pathways"
+
+    class Parameters(LeverParameters):
+        groups: list[str] = Field(min_length=1)
+        destination: str
+        quota_per_year: int = Field(ge=0, le=10_000_000)
+        eligible_share: float = Field(default=1.0, ge=0, le=1)
+        awareness: float = Field(default=1.0, ge=0, le=1)
+        deterrence: float = Field(default=0.0, ge=0, le=1)
+        processing_days: int = Field(default=30, ge=1, le=3650)
+
+    def bind(self, network) -> None:
+        _unknown(self.kind, "destination places", [self.destination], network.destinations)
+        self.destination_index = network.destinations.index(self.destination)
+
+    def bind_groups(self, group_names: list[str]) -> None:
+        _unknown(self.kind, "groups", self.groups, group_names)
+        self.group_index = np.array([group_names.index(g) for g in self.groups])
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        pool = model.pathways.open_pool(self, model.date(model.day))
+        policy.pathway_pool[self.group_index] = pool
+        policy.pathway_eligible_share[self.group_index] = self.eligible_share
+        policy.pathway_awareness[self.group_index] = self.awareness
+        policy.pathway_deterrence[self.group_index] = self.deterrence
+
+
 def lever_from_dict(data: dict[str, Any]) -> Lever:
     """Build a registered lever from a scenario [[levers]] table (data only: the type must be
     one of the registered kinds; nothing is imported by name)."""

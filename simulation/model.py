@@ -18,6 +18,7 @@ from .inflow import daily_arrivals
 from .policy import DailyPolicy
 from .population import BYTES_PER_AGENT, FIELDS, Population
 from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
+from .pathways import PathwayPools
 from .scenario import Scenario
 from .smuggling import SmugglingMarket
 
@@ -51,6 +52,9 @@ class MigrationModel(mesa.Model):
         self.levers = scenario.levers()
         for lever in self.levers:
             lever.bind(network)
+            if hasattr(lever, "bind_groups"):
+                lever.bind_groups(self.group_names)
+        self.pathways = PathwayPools(self.levers, self.destination_places)
         self._setup_records()
         self.datacollector = mesa.DataCollector(model_reporters={
             "people_on_route": lambda m: m.population.n_on_route,
@@ -80,7 +84,15 @@ class MigrationModel(mesa.Model):
             self.destination_cumulative_share[gi] = np.cumsum(shares)
         self.budget_log_median = np.log([g.budget.median_eur for g in groups])
         self.budget_log_sd = np.array([g.budget.log_sd for g in groups], dtype=np.float64)
-        self.group_protection_need = np.array([g.protection_need for g in groups], dtype=np.float64)
+        # Per-group parameters for the kernels; the pathway columns are filled in each day.
+        self.group_params = np.zeros((len(groups), kernels.N_GP))
+        for gi, group in enumerate(groups):
+            self.group_params[gi, kernels.GP_PROTECTION] = group.protection_need
+            self.group_params[gi, kernels.GP_WESTERN_BALKAN] = group.population == "western_balkan"
+            self.group_params[gi, kernels.GP_ORIGIN] = network.index[group.origin] if group.origin else -1
+            self.group_params[gi, kernels.GP_IRREGULAR] = group.irregular_departure_probability
+            self.group_params[gi, kernels.GP_REDEPARTURE] = group.redeparture_probability_per_day
+            self.group_params[gi, kernels.GP_DECISION_DAYS] = group.asylum_decision_days
         b = self.behaviour
         params = np.zeros(kernels.N_PARAMS)
         params[kernels.P_SHARPNESS] = b.route_choice_sharpness_per_eur
@@ -132,6 +144,26 @@ class MigrationModel(mesa.Model):
         self.market.price(policy)
         return policy
 
+    def _group_params(self, policy: DailyPolicy) -> np.ndarray:
+        params = self.group_params.copy()
+        params[:, kernels.GP_POOL] = policy.pathway_pool
+        params[:, kernels.GP_ELIGIBLE] = policy.pathway_eligible_share
+        params[:, kernels.GP_AWARE] = policy.pathway_awareness
+        params[:, kernels.GP_DETERRENCE] = policy.pathway_deterrence
+        return params
+
+    def _country_policy(self, policy: DailyPolicy) -> np.ndarray:
+        table = np.zeros((len(self.network.countries), kernels.N_CP))
+        table[:, kernels.CP_CLAIM] = policy.asylum_claim_factor
+        table[:, kernels.CP_READMISSION] = policy.readmission_share
+        table[:, kernels.CP_TO_ORIGIN] = policy.readmission_to_origin_share
+        table[:, kernels.CP_AVR] = policy.assisted_return_uptake_per_day
+        table[:, kernels.CP_AVR_DAYS] = policy.assisted_return_full_after_days
+        # Each reintegration_eur_halving_redeparture EUR of support halves re-departure.
+        table[:, kernels.CP_REINTEGRATION] = 0.5 ** (
+            policy.reintegration_support_eur / self.behaviour.reintegration_eur_halving_redeparture)
+        return table
+
     def _update_routes(self, policy: DailyPolicy) -> np.ndarray:
         network = self.network
         # Crowding is felt only where there is reception to crowd: zero-capacity places give 0.
@@ -170,19 +202,26 @@ class MigrationModel(mesa.Model):
             self.group_cumulative_share, self.destination_cumulative_share,
             self.budget_log_median, self.budget_log_sd)
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
+        group_params = self._group_params(policy)
+        country_policy = self._country_policy(policy)
         kernels.decide_day(
             *arrays, population.n_active, self.key, day,
             network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, policy.open,
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
-            network.place_country, self.destination_of_place, self.cost_to_go,
+            network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
-            policy.detention_share, policy.asylum_claim_factor, policy.rest_factor, self.group_protection_need, self.params, self.events_buffer, self.departures_buffer)
+            policy.detention_share, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer)
+        kernels.grant_pathway_slots(
+            population.agent_id, population.state, population.state_days, population.group, population.destination,
+            population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,
+            self.pathways.processing_days, self.pathways.destination, self.pathways.issued,
+            network.place_country, self.events_buffer)
         kernels.seat_smugglers(
             *arrays, population.n_active, self.key, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
             policy.smuggling_fee_eur, network.place_country, self.destination_of_place,
             policy.detection, policy.pushback_share, policy.detention_share, policy.smuggled_detection,
-            policy.smuggler_seats_per_day,
+            policy.smuggler_seats_per_day, group_params, country_policy,
             self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
             self.smuggler_requests, self.smuggler_seated)
         self.market.observe(self.smuggler_requests, policy.smuggler_seats_per_day)

@@ -23,9 +23,19 @@ class DailyPolicy:
     # Per country.
     smuggler_seats_per_day: np.ndarray  # int64, seats of the smugglers based in the country
     asylum_claim_factor: np.ndarray  # float64
+    readmission_share: np.ndarray  # float64, share of people without protection need returned
+    readmission_to_origin_share: np.ndarray  # float64, of those apprehended: to the origin (else back)
+    assisted_return_uptake_per_day: np.ndarray  # float64, at full uptake
+    assisted_return_full_after_days: np.ndarray  # float64, days stranded to reach full uptake
+    reintegration_support_eur: np.ndarray  # float64, per returnee, by origin country
     # Per place.
     reception_capacity: np.ndarray  # int64 people
     rest_factor: np.ndarray  # float64, multiplies the daily rest probability (conditions)
+    # Per group: the legal pathway open to it today (pool -1: none).
+    pathway_pool: np.ndarray  # int64
+    pathway_eligible_share: np.ndarray  # float64
+    pathway_awareness: np.ndarray  # float64
+    pathway_deterrence: np.ndarray  # float64
 
     @classmethod
     def from_governments(cls, model) -> "DailyPolicy":
@@ -41,6 +51,7 @@ class DailyPolicy:
             return np.where(crossing, values[into], 0.0)
 
         closed = by_country("border_closed", bool)
+        n_groups = len(model.group_names)
         capacity_factor = by_country("reception_capacity_factor")
         return cls(
             detection=on_crossings(by_country("border_detection_probability")),
@@ -51,14 +62,25 @@ class DailyPolicy:
             smuggled_detection=np.full(network.n_edges, model.behaviour.smuggled_detection_factor),
             smuggler_seats_per_day=by_country("smuggler_seats_per_day", np.int64),
             asylum_claim_factor=by_country("asylum_claim_factor"),
+            readmission_share=by_country("readmission_share"),
+            readmission_to_origin_share=by_country("readmission_to_origin_share"),
+            assisted_return_uptake_per_day=by_country("assisted_return_uptake_per_day"),
+            assisted_return_full_after_days=by_country("assisted_return_full_after_days"),
+            reintegration_support_eur=by_country("reintegration_support_eur"),
             reception_capacity=np.floor(
                 network.reception_capacity * capacity_factor[network.place_country]).astype(np.int64),
             rest_factor=np.ones(network.n_places),
+            pathway_pool=np.full(n_groups, -1, dtype=np.int64),
+            pathway_eligible_share=np.zeros(n_groups),
+            pathway_awareness=np.zeros(n_groups),
+            pathway_deterrence=np.zeros(n_groups),
         )
 
     def check(self) -> None:
         """Levers must leave the policy meaningful; a user's lever that does not is caught here."""
-        for name in ("detection", "pushback_share", "detention_share", "smuggled_detection"):
+        for name in ("detection", "pushback_share", "detention_share", "smuggled_detection", "readmission_share",
+                     "readmission_to_origin_share", "assisted_return_uptake_per_day", "pathway_eligible_share",
+                     "pathway_awareness", "pathway_deterrence"):
             values = getattr(self, name)
             if not np.all((values >= 0) & (values <= 1)):
                 raise ValueError(f"policy {name} outside [0, 1] after levers")

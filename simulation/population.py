@@ -16,18 +16,19 @@ IN_TRANSIT = 1  # on an edge that takes more than the rest of the day
 WAITING_FOR_SMUGGLER = 2  # asked for a smuggler's seat and got none today
 STUCK_WITHOUT_MONEY = 3  # cannot pay for any way on; earns a little each day
 DETAINED = 4  # held after apprehension for the detaining country's detention days
+AWAITING_DECISION = 5  # asylum claim at the destination, decision after the group's decision days
+AT_HOME = 6  # returned to the origin; may leave again
+WAITING_FOR_VISA = 7  # holds a legal-pathway slot; leaves legally after the processing days
+NEW = 8  # just entered (or decided to leave again): decides today how, or whether, to go
+APPLYING = 9  # asked for a legal-pathway slot today; the serial pass decides
 FINISHED = 10
-ARRIVED = 10  # reached the intended destination (and claims asylum there)
+ARRIVED = 10  # reached the intended destination (and, where decided, was recognised)
 CLAIMED_ASYLUM_IN_TRANSIT = 11  # claimed asylum in a transit country and stays
-GONE = 12  # finished and counted; the slot is free until the next compaction
-
-ACTIVE_STATE_NAMES = {
-    AT_PLACE: "waiting",
-    IN_TRANSIT: "in_transit",
-    WAITING_FOR_SMUGGLER: "waiting_for_smuggler",
-    STUCK_WITHOUT_MONEY: "stuck_without_money",
-    DETAINED: "detained",
-}
+LEFT_LEGALLY = 12  # left through a legal pathway
+RETURNED = 13  # returned to an origin outside the region (readmission or assisted return)
+DID_NOT_LEAVE = 14  # decided not to set off irregularly
+WITHOUT_STATUS = 15  # rejected and not returned
+GONE = 16  # finished and counted; the slot is free until the next compaction
 
 FIELDS: dict[str, type] = {
     "agent_id": np.uint32,  # stable identity, the key of every random draw

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -85,8 +85,18 @@ class Budget(_Strict):
 
 
 class Group(_Strict):
-    """A nationality group of transit migrants."""
+    """A nationality group. `population = "transit"`: third-country nationals entering the region
+    at its entry places. `population = "western_balkan"`: nationals of a Western Balkan country
+    who enter (consider leaving) at their `origin` place; their claims at the destination are
+    decided after `asylum_decision_days`, and rejected claimants may be returned home, from where
+    they may leave again (`redeparture_probability_per_day`)."""
 
+    population: Literal["transit", "western_balkan"] = "transit"
+    origin: str | None = None
+    irregular_departure_probability: float = Field(default=1.0, ge=0, le=1, description=(
+        "chance that someone who considers leaving sets off irregularly when no legal pathway is taken"))
+    redeparture_probability_per_day: float = Field(default=0.0, ge=0, le=1)
+    asylum_decision_days: int = Field(default=0, ge=0, le=3650)
     share: float = Probability
     share_source: str = ""
     protection_need: float = Field(ge=0.0, le=1.0, description="recognition rate: share with a protection need")
@@ -100,6 +110,14 @@ class Group(_Strict):
     def _shares(cls, value: dict[str, float]) -> dict[str, float]:
         _check_shares(value, "destinations")
         return value
+
+    @model_validator(mode="after")
+    def _western_balkan_needs_origin(self) -> "Group":
+        if self.population == "western_balkan" and (self.origin is None or self.asylum_decision_days < 1):
+            raise ValueError("a western_balkan group needs an origin place and asylum_decision_days of at least 1")
+        if self.population == "transit" and self.origin is not None:
+            raise ValueError("origin is only for western_balkan groups (transit groups enter at entry places)")
+        return self
 
 
 class Behaviour(_Strict):
@@ -117,6 +135,8 @@ class Behaviour(_Strict):
     crowding_cost_eur: float = Field(ge=0, le=1e6, description="route-choice cost per unit of transit pressure above 1")
     informal_earnings_eur_per_day: float = Field(ge=0, le=1e4)
     detention_days: int = Field(ge=0, le=365)
+    reintegration_eur_halving_redeparture: float = Field(default=2000.0, gt=0, le=1e6, description=(
+        "reintegration support (EUR per person) that halves a returnee's chance of leaving again"))
 
     @field_validator("fare_eur_per_km")
     @classmethod
@@ -141,6 +161,12 @@ class CountrySettings(_Strict):
     asylum_claim_factor: float | None = Field(default=None, ge=0, le=100)
     smuggler_seats_per_day: int | None = Field(default=None, ge=0, le=10_000_000)
     border_closed: bool | None = None
+    # Return and reintegration (optional, defaults in RETURN_DEFAULTS).
+    readmission_share: float | None = Field(default=None, ge=0, le=1)
+    readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
+    assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
+    assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
+    reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
 
     @model_validator(mode="after")
     def _shares(self) -> "CountrySettings":
@@ -178,10 +204,18 @@ class ScenarioSpec(_Strict):
         default = value.get("default")
         if default is None:
             raise ValueError("a [countries.default] table with every setting")
-        missing = [k for k, v in default.model_dump().items() if v is None]
+        missing = [k for k, v in default.model_dump().items() if v is None and k not in RETURN_DEFAULTS]
         if missing:
             raise ValueError(f"[countries.default] must set every setting; missing {', '.join(missing)}")
         return value
+
+
+# Return settings a country has unless the scenario says otherwise: no readmission, no assisted
+# return offer, no reintegration support.
+RETURN_DEFAULTS = {
+    "readmission_share": 0.0, "readmission_to_origin_share": 0.0, "assisted_return_uptake_per_day": 0.0,
+    "assisted_return_full_after_days": 30, "reintegration_support_eur": 0.0,
+}
 
 
 def _check_shares(shares: dict[str, float], what: str) -> None:
@@ -301,7 +335,8 @@ class Scenario:
 
     def country_settings(self, country: str) -> dict[str, Any]:
         """The default settings overlaid with the country's own."""
-        settings = self.spec.countries["default"].model_dump()
+        settings = dict(RETURN_DEFAULTS)
+        settings.update({k: v for k, v in self.spec.countries["default"].model_dump().items() if v is not None})
         own = self.spec.countries.get(country)
         if own is not None:
             settings.update({k: v for k, v in own.model_dump().items() if v is not None})
@@ -391,14 +426,30 @@ def _check_against_network(scenario: Scenario, file: str | None) -> None:
     spec, network = scenario.spec, scenario.network
     entries, destinations = set(network.entries), set(network.destinations)
     groups = set(spec.groups)
+    for name, group in spec.groups.items():
+        if group.origin is not None and group.origin not in network.index:
+            raise InputError(file, f"groups.{name}.origin", "a place of the network", group.origin)
     for i, row in enumerate(spec.inflow.monthly):
-        if row.entry not in entries:
-            raise InputError(file, f"inflow.monthly[{i}].entry", f"an entry place of the network ({', '.join(sorted(entries))})", row.entry)
         if row.group is not None and row.group not in groups:
             raise InputError(file, f"inflow.monthly[{i}].group", f"a group of this scenario ({', '.join(sorted(groups))})", row.group)
+        group = spec.groups[row.group] if row.group is not None else None
+        if group is not None and group.population == "western_balkan":
+            if row.entry != group.origin:
+                raise InputError(file, f"inflow.monthly[{i}].entry", f"the group's origin '{group.origin}'", row.entry)
+        elif row.entry not in entries:
+            raise InputError(file, f"inflow.monthly[{i}].entry", f"an entry place of the network ({', '.join(sorted(entries))})", row.entry)
+    if any(g.population == "western_balkan" and g.share > 0 for g in spec.groups.values()):
+        raise InputError(file, "groups", "share 0 for western_balkan groups (they enter only by inflow rows naming them)",
+                         [n for n, g in spec.groups.items() if g.population == "western_balkan" and g.share > 0])
     for i, series in enumerate(spec.inflow.series):
         if series.group is not None and series.group not in groups:
             raise InputError(file, f"inflow.series[{i}].group", f"a group of this scenario ({', '.join(sorted(groups))})", series.group)
+        group = spec.groups[series.group] if series.group is not None else None
+        if group is not None and group.population == "western_balkan":
+            if set(series.entry_shares) != {group.origin}:
+                raise InputError(file, f"inflow.series[{i}].entry_shares", f"only the group's origin '{group.origin}'",
+                                 sorted(series.entry_shares))
+            continue
         for place in series.entry_shares:
             if place not in entries:
                 raise InputError(file, f"inflow.series[{i}].entry_shares.{place}",

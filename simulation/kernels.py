@@ -70,8 +70,8 @@ GP_POOL, GP_ELIGIBLE, GP_AWARE, GP_DETERRENCE = 6, 7, 8, 9
 N_GP = 10
 
 # Per-country policy, one row a country (float64).
-CP_CLAIM, CP_READMISSION, CP_TO_ORIGIN, CP_AVR, CP_AVR_DAYS, CP_REINTEGRATION = 0, 1, 2, 3, 4, 5
-N_CP = 6
+CP_CLAIM, CP_READMISSION, CP_TO_ORIGIN, CP_AVR, CP_AVR_DAYS, CP_REINTEGRATION, CP_TAKES_BACK = 0, 1, 2, 3, 4, 5, 6
+N_CP = 7
 
 # Behaviour scalars passed to the kernels as one float64 array.
 P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
@@ -258,7 +258,7 @@ def _asylum_decision(i, identity, key, day, place, edge, state, state_days, shel
                      group_params, country_policy, events, chunk):
     """Decision on a claim at the destination: recognised with the group's protection need;
     a rejected person takes assisted voluntary return (the destination's offer), is returned
-    by force (with the origin's readmission cooperation), or stays without status."""
+    by force (as far as the origin takes back its nationals), or stays without status."""
     g = group[i]
     c = place_country[place[i]]
     if uniform(key, STREAM_DECISION, identity, day) < group_params[g, GP_PROTECTION]:
@@ -268,7 +268,7 @@ def _asylum_decision(i, identity, key, day, place, edge, state, state_days, shel
     events[chunk, c, EV_ASYLUM_REJECTED] += 1
     origin_country = place_country[np.int64(group_params[g, GP_ORIGIN])]
     voluntary = country_policy[c, CP_AVR]
-    forced = (1.0 - voluntary) * country_policy[origin_country, CP_READMISSION]
+    forced = (1.0 - voluntary) * country_policy[origin_country, CP_TAKES_BACK]
     u = uniform(key, STREAM_RETURN, identity, day)
     if u < voluntary:
         events[chunk, c, EV_RETURNS_VOLUNTARY] += 1

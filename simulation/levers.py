@@ -226,10 +226,10 @@ class ReturnReintegration(Lever):
     reintegration support, in the countries in scope.
 
     - `readmission_share`: of the people without protection need whom the country apprehends at
-      its border (registered, not pushed back or detained), the share it returns; and, for its
-      own nationals rejected at a destination, the share it takes back (its cooperation). People
-      apprehended are returned to their origin with `readmission_to_origin_share`, otherwise to
-      the country they came from.
+      its border (registered, not pushed back or detained), the share it returns: to their
+      origin with `readmission_to_origin_share`, otherwise to the country they came from.
+    - `takes_back_own_nationals_share`: the country as an origin: the share of its nationals
+      rejected at a destination (and not returning voluntarily) that are returned by force.
     - `assisted_return_uptake_per_day`: the country's return offer; the daily chance that
       someone stranded there accepts it rises with days stranded (full after
       `assisted_return_full_after_days`) and falls with protection need. Rejected claimants at a
@@ -244,6 +244,7 @@ class ReturnReintegration(Lever):
         countries: list[str] = Field(min_length=1)
         readmission_share: float | None = Field(default=None, ge=0, le=1)
         readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
+        takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
         assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
         assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
         reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
@@ -253,7 +254,8 @@ class ReturnReintegration(Lever):
         self.country_index = np.array([network.countries.index(c) for c in self.countries])
 
     def apply(self, policy: DailyPolicy, model) -> None:
-        for name in ("readmission_share", "readmission_to_origin_share", "assisted_return_uptake_per_day",
+        for name in ("readmission_share", "readmission_to_origin_share", "takes_back_own_nationals_share",
+                     "assisted_return_uptake_per_day",
                      "assisted_return_full_after_days", "reintegration_support_eur"):
             value = getattr(self, name)
             if value is not None:

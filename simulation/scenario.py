@@ -164,6 +164,7 @@ class CountrySettings(_Strict):
     # Return and reintegration (optional, defaults in RETURN_DEFAULTS).
     readmission_share: float | None = Field(default=None, ge=0, le=1)
     readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
+    takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
     assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
     assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
     reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
@@ -213,7 +214,8 @@ class ScenarioSpec(_Strict):
 # Return settings a country has unless the scenario says otherwise: no readmission, no assisted
 # return offer, no reintegration support.
 RETURN_DEFAULTS = {
-    "readmission_share": 0.0, "readmission_to_origin_share": 0.0, "assisted_return_uptake_per_day": 0.0,
+    "readmission_share": 0.0, "readmission_to_origin_share": 0.0, "takes_back_own_nationals_share": 0.0,
+    "assisted_return_uptake_per_day": 0.0,
     "assisted_return_full_after_days": 30, "reintegration_support_eur": 0.0,
 }
 

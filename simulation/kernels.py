@@ -71,7 +71,8 @@ N_GP = 10
 
 # Per-country policy, one row a country (float64).
 CP_CLAIM, CP_READMISSION, CP_TO_ORIGIN, CP_AVR, CP_AVR_DAYS, CP_REINTEGRATION, CP_TAKES_BACK = 0, 1, 2, 3, 4, 5, 6
-N_CP = 7
+CP_AVR_REJECTED = 7
+N_CP = 8
 
 # Behaviour scalars passed to the kernels as one float64 array.
 P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
@@ -267,7 +268,7 @@ def _asylum_decision(i, identity, key, day, place, edge, state, state_days, shel
         return
     events[chunk, c, EV_ASYLUM_REJECTED] += 1
     origin_country = place_country[np.int64(group_params[g, GP_ORIGIN])]
-    voluntary = country_policy[c, CP_AVR]
+    voluntary = country_policy[c, CP_AVR_REJECTED]
     forced = (1.0 - voluntary) * country_policy[origin_country, CP_TAKES_BACK]
     u = uniform(key, STREAM_RETURN, identity, day)
     if u < voluntary:

@@ -230,10 +230,11 @@ class ReturnReintegration(Lever):
       origin with `readmission_to_origin_share`, otherwise to the country they came from.
     - `takes_back_own_nationals_share`: the country as an origin: the share of its nationals
       rejected at a destination (and not returning voluntarily) that are returned by force.
-    - `assisted_return_uptake_per_day`: the country's return offer; the daily chance that
-      someone stranded there accepts it rises with days stranded (full after
-      `assisted_return_full_after_days`) and falls with protection need. Rejected claimants at a
-      destination in scope accept it with this share.
+    - `assisted_return_uptake_per_day`: the country's return offer to people stranded there;
+      the daily chance of accepting it rises with days stranded (full after
+      `assisted_return_full_after_days`) and falls with protection need.
+    - `rejected_taking_assisted_return_share`: the country as a destination: the share of the
+      claimants it rejects who take its assisted voluntary return.
     - `reintegration_support_eur`: support (EUR per person) for returnees to the country (as
       origin); each `behaviour.reintegration_eur_halving_redeparture` EUR halves the chance that
       they leave again."""
@@ -245,6 +246,7 @@ class ReturnReintegration(Lever):
         readmission_share: float | None = Field(default=None, ge=0, le=1)
         readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
         takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
+        rejected_taking_assisted_return_share: float | None = Field(default=None, ge=0, le=1)
         assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
         assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
         reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
@@ -255,7 +257,7 @@ class ReturnReintegration(Lever):
 
     def apply(self, policy: DailyPolicy, model) -> None:
         for name in ("readmission_share", "readmission_to_origin_share", "takes_back_own_nationals_share",
-                     "assisted_return_uptake_per_day",
+                     "rejected_taking_assisted_return_share", "assisted_return_uptake_per_day",
                      "assisted_return_full_after_days", "reintegration_support_eur"):
             value = getattr(self, name)
             if value is not None:

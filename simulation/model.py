@@ -158,6 +158,7 @@ class MigrationModel(mesa.Model):
         table[:, kernels.CP_READMISSION] = policy.readmission_share
         table[:, kernels.CP_TO_ORIGIN] = policy.readmission_to_origin_share
         table[:, kernels.CP_TAKES_BACK] = policy.takes_back_own_nationals_share
+        table[:, kernels.CP_AVR_REJECTED] = policy.rejected_taking_assisted_return_share
         table[:, kernels.CP_AVR] = policy.assisted_return_uptake_per_day
         table[:, kernels.CP_AVR_DAYS] = policy.assisted_return_full_after_days
         # Each reintegration_eur_halving_redeparture EUR of support halves re-departure.

@@ -26,6 +26,7 @@ class DailyPolicy:
     readmission_share: np.ndarray  # float64, share of people without protection need returned
     readmission_to_origin_share: np.ndarray  # float64, of those apprehended: to the origin (else back)
     takes_back_own_nationals_share: np.ndarray  # float64, of its nationals rejected abroad
+    rejected_taking_assisted_return_share: np.ndarray  # float64, of claimants it rejects
     assisted_return_uptake_per_day: np.ndarray  # float64, at full uptake
     assisted_return_full_after_days: np.ndarray  # float64, days stranded to reach full uptake
     reintegration_support_eur: np.ndarray  # float64, per returnee, by origin country
@@ -66,6 +67,7 @@ class DailyPolicy:
             readmission_share=by_country("readmission_share"),
             readmission_to_origin_share=by_country("readmission_to_origin_share"),
             takes_back_own_nationals_share=by_country("takes_back_own_nationals_share"),
+            rejected_taking_assisted_return_share=by_country("rejected_taking_assisted_return_share"),
             assisted_return_uptake_per_day=by_country("assisted_return_uptake_per_day"),
             assisted_return_full_after_days=by_country("assisted_return_full_after_days"),
             reintegration_support_eur=by_country("reintegration_support_eur"),
@@ -81,7 +83,8 @@ class DailyPolicy:
     def check(self) -> None:
         """Levers must leave the policy meaningful; a user's lever that does not is caught here."""
         for name in ("detection", "pushback_share", "detention_share", "smuggled_detection", "readmission_share",
-                     "readmission_to_origin_share", "takes_back_own_nationals_share", "assisted_return_uptake_per_day",
+                     "readmission_to_origin_share", "takes_back_own_nationals_share", "rejected_taking_assisted_return_share",
+                     "assisted_return_uptake_per_day",
                      "pathway_eligible_share",
                      "pathway_awareness", "pathway_deterrence"):
             values = getattr(self, name)

@@ -165,6 +165,7 @@ class CountrySettings(_Strict):
     readmission_share: float | None = Field(default=None, ge=0, le=1)
     readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
     takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
+    rejected_taking_assisted_return_share: float | None = Field(default=None, ge=0, le=1)
     assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
     assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
     reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
@@ -215,6 +216,7 @@ class ScenarioSpec(_Strict):
 # return offer, no reintegration support.
 RETURN_DEFAULTS = {
     "readmission_share": 0.0, "readmission_to_origin_share": 0.0, "takes_back_own_nationals_share": 0.0,
+    "rejected_taking_assisted_return_share": 0.0,
     "assisted_return_uptake_per_day": 0.0,
     "assisted_return_full_after_days": 30, "reintegration_support_eur": 0.0,
 }

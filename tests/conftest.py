@@ -8,9 +8,10 @@ import shutil
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from simulation import Scenario
+from simulation import Scenario, kernels
 from simulation.scenario import merge_tables
 
 DATA = Path(__file__).parent / "data"
@@ -38,3 +39,23 @@ def tiny_copy(tmp_path: Path) -> Path:
     target = tmp_path / "tiny"
     shutil.copytree(TINY, target)
     return target
+
+
+def check_day_by_day(model) -> None:
+    """Step a model through its period, checking conservation and limits every day."""
+    entered = 0
+    for day in range(model.n_days):
+        model.step()
+        entered += int(model.arrivals[day].sum())
+        stocks = model.stocks
+        assert stocks.min() >= 0
+        assert int(stocks.sum()) == entered, f"day {day}: {stocks.sum()} counted, {entered} entered"
+        assert np.all(model.in_reception <= model.capacity_today)
+        assert np.all(model.in_reception <= model.present)
+        active = model.population.n_on_route
+        finished = int(stocks[:, kernels.ST_ARRIVED:].sum())  # every running total of people who finished
+        assert active + finished == entered
+        assert np.all(model.population.active("budget_eur") >= 0)
+        assert np.all(model.population.active("state") < 10)
+        # finished agents are GONE (never stepped or counted again) and compacted away in time
+        assert model.population.n_gone * 4 <= model.population.n_on_route or model.population.n_on_route == 0

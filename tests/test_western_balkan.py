@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from simulation import MigrationModel, simulate
 
-from .conftest import tiny_scenario
+from .conftest import check_day_by_day, tiny_scenario
 
 WB_GROUP = {"wb": {"population": "western_balkan", "origin": "mid", "share": 0.0, "protection_need": 0.1,
                    "irregular_departure_probability": 0.5, "redeparture_probability_per_day": 0.05,
@@ -71,7 +71,7 @@ def test_larger_reintegration_package_fewer_repeat_departures():
 
 def test_assisted_return_offer_at_the_destination():
     result = simulate(wb_scenario(levers=[{"type": "return_reintegration", "countries": ["AT"],
-                                           "assisted_return_uptake_per_day": 0.6}]))
+                                           "rejected_taking_assisted_return_share": 0.6}]))
     events = totals(result)
     rejected = events.loc["AT", "asylum_rejected"]
     assert abs(events.loc["AT", "returns_voluntary"] / rejected - 0.6) < 0.1
@@ -131,3 +131,22 @@ def test_people_stranded_take_up_assisted_return():
     assert totals(without).returns_voluntary.sum() == 0
     returned = with_offer.stocks[with_offer.stocks.state == "returned"].groupby("date").people.sum()
     assert returned.iloc[-1] == totals(with_offer).loc["GR", "returns_voluntary"] > 50
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**63 - 1), irregular=st.floats(0, 1), redeparture=st.floats(0, 0.5),
+       takes_back=st.floats(0, 1), avr=st.floats(0, 1), quota=st.integers(0, 500), support=st.floats(0, 10000),
+       readmission=st.floats(0, 1), decision_days=st.integers(1, 10), days=st.integers(1, 30))
+def test_conservation_with_western_balkan_nationals_and_returns(seed, irregular, redeparture, takes_back, avr, quota,
+                                                                 support, readmission, decision_days, days):
+    groups = {"wb": dict(WB_GROUP["wb"], irregular_departure_probability=irregular,
+                         redeparture_probability_per_day=redeparture, asylum_decision_days=decision_days)}
+    inflow = {"monthly": WB_INFLOW["monthly"] + [{"month": "2020-01", "entry": "start", "people": 1550}]}
+    scenario = tiny_scenario(seed=seed, groups=groups, inflow=inflow, period={"days": days}, levers=[
+        {"type": "return_reintegration", "countries": ["GR", "AT", "BG"], "takes_back_own_nationals_share": takes_back,
+         "rejected_taking_assisted_return_share": avr, "assisted_return_uptake_per_day": avr / 4,
+         "readmission_share": readmission, "reintegration_support_eur": support},
+        {"type": "legal_pathways", "groups": ["wb", "only"], "destination": "goal", "quota_per_year": quota,
+         "eligible_share": 0.5, "awareness": 0.5, "deterrence": 0.5, "processing_days": 3},
+    ], countries={"default": {"border_detection_probability": 0.5}})
+    check_day_by_day(MigrationModel(scenario))

@@ -2,7 +2,8 @@
 behaviour parameters and each country's border and reception settings.
 
 A file may say `extends = "other.toml"`: the other file is loaded first and this file's keys
-override it (tables merge key by key, everything else is replaced). Paths in a file are
+override it (tables merge key by key, everything else is replaced, except that [[levers]] and
+[[responses]] are added after the other file's). Paths in a file are
 relative to that file. Every key is checked: unknown keys, wrong types and out-of-range values
 raise InputError naming the file, the key, what was expected and what was found."""
 
@@ -25,6 +26,7 @@ from .smuggling import MarketSettings
 from .tables import read_text
 
 PATH_KEYS = (("network", "places"), ("network", "edges"))
+ADDITIVE_KEYS = ("levers", "responses")
 Probability = Field(ge=0.0, le=1.0)
 
 
@@ -371,6 +373,10 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     if not parent_path.is_file():
         raise InputError(path, "extends", "an existing scenario file (relative to this file)", parent)
     base = _load_with_extends(parent_path, (*chain, resolved))
+    # Interventions add up: a file's [[levers]] and [[responses]] come after its parent's.
+    for key in ADDITIVE_KEYS:
+        if isinstance(base.get(key), list) and isinstance(data.get(key), list):
+            data[key] = base[key] + data[key]
     return merge_tables(base, data)
 
 

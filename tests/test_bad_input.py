@@ -195,3 +195,13 @@ def test_cli_days_beyond_the_period(tmp_path: Path, capsys):
     assert main(["run", str(DEFAULT_SCENARIO), "--days", "400", "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert "period.days (184), got 400" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
+
+
+def test_levers_add_up_through_extends(tiny_copy: Path):
+    (tiny_copy / "tiny.toml").write_text((tiny_copy / "tiny.toml").read_text() +
+                                         '\n[[levers]]\ntype = "reception"\nplaces = ["mid"]\nextra_places = 5\n')
+    child = tiny_copy / "child.toml"
+    child.write_text('extends = "tiny.toml"\nname = "child"\n[[levers]]\ntype = "border_enforcement"\n'
+                     'countries = ["BG"]\nclosed = true\n')
+    kinds = [lever.kind for lever in load_scenario(child).levers()]
+    assert kinds == ["reception", "border_enforcement"]

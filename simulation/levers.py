@@ -291,7 +291,7 @@ class LegalPathways(Lever):
         _unknown(self.kind, "destination places", [self.destination], network.destinations)
         self.destination_index = network.destinations.index(self.destination)
 
-    def bind_groups(self, group_names: list[str]) -> None:
+    def bind_groups(self, group_names: list[str], origin_countries: list[str | None]) -> None:
         _unknown(self.kind, "groups", self.groups, group_names)
         self.group_index = np.array([group_names.index(g) for g in self.groups])
 
@@ -301,6 +301,45 @@ class LegalPathways(Lever):
         policy.pathway_eligible_share[self.group_index] = self.eligible_share
         policy.pathway_awareness[self.group_index] = self.awareness
         policy.pathway_deterrence[self.group_index] = self.deterrence
+
+
+class Information(Lever):
+    """Information campaigns in the countries in scope.
+
+    - `risk_awareness_factor`: multiplies the risk people see in crossing into or out of those
+      countries (the expected cost of being stopped in route choice); above 1 people weigh the
+      risk of those crossings more.
+    - `pathway_awareness`: the share of people from those countries (Western Balkan nationals
+      by origin) who know of any legal pathway open to them (raises, never lowers, the
+      pathway's own awareness).
+    - `return_offer_awareness_factor`: multiplies the daily uptake of the assisted-return offer
+      made in those countries (more people hear of it)."""
+
+    kind = "information"
+
+    class Parameters(LeverParameters):
+        countries: list[str] = Field(min_length=1)
+        risk_awareness_factor: float = Field(default=1.0, ge=0, le=100)
+        pathway_awareness: float | None = Field(default=None, ge=0, le=1)
+        return_offer_awareness_factor: float = Field(default=1.0, ge=0, le=100)
+
+    def bind(self, network) -> None:
+        _unknown(self.kind, "countries", self.countries, network.countries)
+        self.country_index = np.array([network.countries.index(c) for c in self.countries])
+        ends = np.stack([network.place_country[network.edge_from], network.place_country[network.edge_to]])
+        self.crossings = network.crosses_border & np.isin(ends, self.country_index).any(axis=0)
+
+    def bind_groups(self, group_names: list[str], origin_countries: list[str | None]) -> None:
+        self.group_index = np.array([g for g, origin in enumerate(origin_countries) if origin in self.countries],
+                                    dtype=np.int64)
+
+    def apply(self, policy: DailyPolicy, model) -> None:
+        policy.perceived_risk[self.crossings] *= self.risk_awareness_factor
+        policy.assisted_return_uptake_per_day[self.country_index] = np.minimum(
+            policy.assisted_return_uptake_per_day[self.country_index] * self.return_offer_awareness_factor, 1.0)
+        if self.pathway_awareness is not None and len(self.group_index):
+            policy.pathway_awareness[self.group_index] = np.maximum(
+                policy.pathway_awareness[self.group_index], self.pathway_awareness)
 
 
 def lever_from_dict(data: dict[str, Any]) -> Lever:

@@ -53,7 +53,7 @@ class MigrationModel(mesa.Model):
         for lever in self.levers:
             lever.bind(network)
             if hasattr(lever, "bind_groups"):
-                lever.bind_groups(self.group_names)
+                lever.bind_groups(self.group_names, self.group_origin_countries)
         self.pathways = PathwayPools(self.levers, self.destination_places)
         self._setup_records()
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -84,6 +84,7 @@ class MigrationModel(mesa.Model):
             self.destination_cumulative_share[gi] = np.cumsum(shares)
         self.budget_log_median = np.log([g.budget.median_eur for g in groups])
         self.budget_log_sd = np.array([g.budget.log_sd for g in groups], dtype=np.float64)
+        self.group_origin_countries = [network.country_of(g.origin) if g.origin else None for g in groups]
         # Per-group parameters for the kernels; the pathway columns are filled in each day.
         self.group_params = np.zeros((len(groups), kernels.N_GP))
         for gi, group in enumerate(groups):

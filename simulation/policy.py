@@ -20,6 +20,7 @@ class DailyPolicy:
     open: np.ndarray  # uint8, 0 where the crossing is closed
     smuggling_fee_eur: np.ndarray  # float64, the day's price; NaN where no smugglers operate
     smuggled_detection: np.ndarray  # float64, detection multiplier for a smuggled crossing
+    perceived_risk: np.ndarray  # float64, multiplies the risk route choice sees (information)
     # Per country.
     smuggler_seats_per_day: np.ndarray  # int64, seats of the smugglers based in the country
     asylum_claim_factor: np.ndarray  # float64
@@ -62,6 +63,7 @@ class DailyPolicy:
             open=np.where(crossing & closed[into], 0, 1).astype(np.uint8),
             smuggling_fee_eur=model.edge_fee.copy(),
             smuggled_detection=np.full(network.n_edges, model.behaviour.smuggled_detection_factor),
+            perceived_risk=np.ones(network.n_edges),
             smuggler_seats_per_day=by_country("smuggler_seats_per_day", np.int64),
             asylum_claim_factor=by_country("asylum_claim_factor"),
             readmission_share=by_country("readmission_share"),

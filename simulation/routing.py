@@ -35,7 +35,8 @@ def edge_costs(network: Network, behaviour, fares: np.ndarray, policy, pressure:
                               np.where(has_smugglers, behaviour.smuggler_use_probability, 0.0))
     detected = policy.detection[crossing] * (1.0 - smuggled_share * (1.0 - policy.smuggled_detection[crossing]))
     stopped = detected * (policy.pushback_share[crossing] + policy.detention_share[crossing])
-    cost[crossing] += stopped * behaviour.detection_cost_eur + smuggled_share * np.nan_to_num(fee)
+    perceived = policy.perceived_risk[crossing]
+    cost[crossing] += perceived * stopped * behaviour.detection_cost_eur + smuggled_share * np.nan_to_num(fee)
     crowding = np.clip(pressure[network.edge_to] - 1.0, 0.0, MAX_PRESSURE_IN_COST)
     cost += behaviour.crowding_cost_eur * crowding
     cost = np.maximum(cost, 1e-6)  # Dijkstra needs positive weights

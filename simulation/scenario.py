@@ -291,6 +291,10 @@ class Scenario:
                                  block.get("type")) from None
             try:
                 lever.bind(self.network)
+                if hasattr(lever, "bind_groups"):
+                    lever.bind_groups(list(self.spec.groups), [
+                        self.network.country_of(g.origin) if g.origin in self.network.index else None
+                        for g in self.spec.groups.values()])
             except ValueError as error:
                 raise InputError(self.file, f"levers[{i}]", "names of the network", str(error)) from None
             levers.append(lever)

@@ -143,3 +143,26 @@ def test_bad_lever_blocks_name_the_key(block, fragments):
         tiny_scenario(levers=[block])
     for fragment in fragments:
         assert fragment in str(caught.value), str(caught.value)
+
+
+def test_information_on_risks_moves_people_off_the_risky_route():
+    def north_share(levers, seed):
+        result = simulate(tiny_scenario(
+            inflow=BUSY, seed=seed, behaviour={"route_choice_sharpness_per_eur": 0.004, "detection_cost_eur": 1000.0},
+            countries={"BG": {"border_detection_probability": 0.5, "pushback_share": 0.5}}, levers=levers))
+        departures = result.flows.groupby("to_place").departures.sum()
+        return departures["north"] / (departures["north"] + departures["south"])
+
+    campaign = [{"type": "information", "countries": ["BG"], "risk_awareness_factor": 3.0}]
+    before = [north_share([], seed) for seed in range(4)]
+    after = [north_share(campaign, seed) for seed in range(4)]
+    assert max(before) < min(after)
+
+
+def test_information_on_return_offers_raises_uptake():
+    closed = [{"type": "border_enforcement", "countries": ["BG", "MK"], "closed": True},
+              {"type": "return_reintegration", "countries": ["GR"], "assisted_return_uptake_per_day": 0.05,
+               "assisted_return_full_after_days": 3}]
+    told = closed + [{"type": "information", "countries": ["GR"], "return_offer_awareness_factor": 4.0}]
+    returns = lambda levers: simulate(tiny_scenario(levers=levers)).events.returns_voluntary.sum()
+    assert returns(told) > 2 * returns(closed)

@@ -150,3 +150,12 @@ def test_conservation_with_western_balkan_nationals_and_returns(seed, irregular,
          "eligible_share": 0.5, "awareness": 0.5, "deterrence": 0.5, "processing_days": 3},
     ], countries={"default": {"border_detection_probability": 0.5}})
     check_day_by_day(MigrationModel(scenario))
+
+
+def test_information_on_a_pathway_brings_more_applicants_to_it():
+    pathway = {"type": "legal_pathways", "groups": ["wb"], "destination": "goal", "quota_per_year": 100_000,
+               "eligible_share": 1.0, "awareness": 0.1, "processing_days": 2}
+    campaign = {"type": "information", "countries": ["GR"], "pathway_awareness": 0.9}
+    quiet = totals(simulate(wb_scenario(levers=[pathway]))).legal_departures.sum()
+    told = totals(simulate(wb_scenario(levers=[pathway, campaign]))).legal_departures.sum()
+    assert told > 5 * quiet > 0

@@ -55,6 +55,7 @@ class MigrationModel(mesa.Model):
             if hasattr(lever, "bind_groups"):
                 lever.bind_groups(self.group_names, self.group_origin_countries)
         self.pathways = PathwayPools(self.levers, self.destination_places)
+        self.record_pathways = np.zeros((self.n_days, len(self.pathways.levers), 2), dtype=np.int64)
         self._setup_records()
         self.datacollector = mesa.DataCollector(model_reporters={
             "people_on_route": lambda m: m.population.n_on_route,
@@ -242,6 +243,9 @@ class MigrationModel(mesa.Model):
         self.record_present[day] = self.present
         self.record_in_reception[day] = self.in_reception
         self.record_capacity[day] = self.capacity_today
+        n_pools = len(self.pathways.levers)
+        self.record_pathways[day, :, 0] = self.pathways.issued[:n_pools]  # running total
+        self.record_pathways[day, :, 1] = self.pathways.remaining[:n_pools]
         self.record_smuggling[day, :, 0] = policy.smuggler_seats_per_day
         self.record_smuggling[day, :, 1] = self.smuggler_requests
         self.record_smuggling[day, :, 2] = self.smuggler_seated

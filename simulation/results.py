@@ -12,6 +12,7 @@ Tables (one row per day and place / edge / country):
              claims (in transit and on arrival), arrivals at destinations;
 - smuggling: by country (where the smugglers are based): seats, requests, people seated,
              price multiplier, mean fee (EUR) on crossings out of the country, revenue (EUR);
+- pathways:  by legal-pathway scheme: slots issued that day and slots left for the year;
 - government_actions: one row per response a government started or lifted, with its date;
 - daily:     the model-level series collected by Mesa's DataCollector.
 
@@ -36,7 +37,8 @@ import pandas as pd
 from . import kernels
 from .model import MigrationModel
 
-TABLES = ("stocks", "reception", "pressure", "flows", "events", "smuggling", "government_actions", "daily")
+TABLES = ("stocks", "reception", "pressure", "flows", "events", "smuggling", "pathways", "government_actions",
+          "daily")
 DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
 
 
@@ -97,6 +99,16 @@ class RunResult:
             "price_multiplier": market[:, :, 3].reshape(-1),
             "mean_fee_eur": market[:, :, 4].reshape(-1),
             "revenue_eur": model.record_revenue.reshape(-1),
+        })
+        pools = model.pathways.levers
+        issued_total = model.record_pathways[:, :, 0]
+        issued_today = np.diff(issued_total, axis=0, prepend=np.zeros((1, len(pools)), dtype=np.int64))
+        self.pathways = pd.DataFrame({
+            "date": np.repeat(self.dates, len(pools)),
+            "scheme": np.tile([lever.name or f"legal pathway {k + 1}" for k, lever in enumerate(pools)], days),
+            "destination": np.tile([lever.destination for lever in pools], days),
+            "slots_issued": issued_today.reshape(-1),
+            "slots_remaining_this_year": model.record_pathways[:, :, 1].reshape(-1),
         })
         actions = [action for government in model.governments for action in government.actions]
         self.government_actions = pd.DataFrame(

@@ -33,7 +33,8 @@ def test_default_scenario_through_the_cli(tmp_path):
     for name in TABLES:
         table = pd.read_parquet(run / f"{name}.parquet")
         assert "date" in table.columns
-        assert len(table) > 0 or name == "government_actions"  # the baseline has no response rules
+        # the baseline has no response rules and no legal pathway
+        assert len(table) > 0 or name in ("government_actions", "pathways")
     events = pd.read_parquet(run / "events.parquet")
     assert events.entries.sum() > 700_000  # the observed Jul-Dec 2015 Greek arrivals, one agent per person
     assert events.arrivals.sum() > 0

@@ -88,6 +88,9 @@ def test_larger_quota_fewer_irregular_departures_of_the_eligible_group():
     result = simulate(wb_scenario(levers=pathway(2000)))
     events = totals(result)
     assert 0 < events.loc["AT", "legal_departures"] <= 2000
+    schemes = result.pathways
+    assert schemes.slots_issued.sum() <= 2000
+    assert (schemes.slots_remaining_this_year + schemes.slots_issued.cumsum()).eq(2000).all()
 
 
 def test_knowing_of_a_pathway_lowers_irregular_departure_even_without_slots():

@@ -74,6 +74,7 @@ class MigrationModel(mesa.Model):
         self.destination_of_place = np.full(network.n_places, -1, dtype=np.int16)
         self.destination_of_place[self.destination_places] = np.arange(len(self.destination_places))
         self.edge_entered_country = network.edge_entered_country
+        self.places_of_country = [np.flatnonzero(network.place_country == c) for c in range(len(network.countries))]
         self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
         self.edge_fee = network.smuggling_fee_eur.copy()
         groups = list(spec.groups.values())
@@ -250,12 +251,9 @@ class MigrationModel(mesa.Model):
         self.record_smuggling[day, :, 1] = self.smuggler_requests
         self.record_smuggling[day, :, 2] = self.smuggler_seated
         self.record_smuggling[day, :, 3] = self.market.price_multiplier
-        for c, edges in enumerate(self.market.edges_out):
-            fees = policy.smuggling_fee_eur[edges]
-            fees = fees[np.isfinite(fees)]
-            self.record_smuggling[day, c, 4] = fees.mean() if len(fees) else np.nan
+        self.record_smuggling[day, :, 4] = self.market.mean_fee(policy)
         for country_index, government in enumerate(self.governments):
-            own = network.place_country == country_index
+            own = self.places_of_country[country_index]
             government.observe(self.present[own], self.capacity_today[own],
                                self.record_events[day, country_index, kernels.EV_CROSSINGS])
         self.agents.do("step")

@@ -34,24 +34,30 @@ class SmugglingMarket:
     def __init__(self, network: Network, settings: MarketSettings):
         self.network = network
         self.settings = settings
-        n_countries = len(network.countries)
-        origin = network.place_country[network.edge_from]
-        self.edges_out = [np.flatnonzero(network.crosses_border & (origin == c)) for c in range(n_countries)]
-        self.price_multiplier = np.ones(n_countries)
-        self.requests = np.zeros(n_countries, dtype=np.int64)  # yesterday's
-        self.seats = np.zeros(n_countries, dtype=np.int64)
+        self.n_countries = len(network.countries)
+        self.origin_country = network.place_country[network.edge_from].astype(np.int64)
+        self.crossing = network.crosses_border
+        self.price_multiplier = np.ones(self.n_countries)
+        self.requests = np.zeros(self.n_countries, dtype=np.int64)  # yesterday's
+        self.seats = np.zeros(self.n_countries, dtype=np.int64)
         self.reference_risk: np.ndarray | None = None
+
+    def _mean_by_origin(self, values: np.ndarray, fees: np.ndarray) -> np.ndarray:
+        """Mean of `values` over each country's outgoing crossings that have smugglers (NaN: none)."""
+        mask = self.crossing & np.isfinite(fees)
+        origin = self.origin_country[mask]
+        totals = np.bincount(origin, weights=values[mask], minlength=self.n_countries)
+        counts = np.bincount(origin, minlength=self.n_countries)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(counts > 0, totals / counts, np.nan)
 
     def risk(self, policy: DailyPolicy) -> np.ndarray:
         """Mean detection chance of a smuggled crossing out of each country (0 without smugglers)."""
         detected = policy.detection * policy.smuggled_detection
-        with_smugglers = np.isfinite(policy.smuggling_fee_eur)
-        risk = np.zeros(len(self.edges_out))
-        for c, edges in enumerate(self.edges_out):
-            edges = edges[with_smugglers[edges]]
-            if len(edges):
-                risk[c] = detected[edges].mean()
-        return risk
+        return np.nan_to_num(self._mean_by_origin(detected, policy.smuggling_fee_eur))
+
+    def mean_fee(self, policy: DailyPolicy) -> np.ndarray:
+        return self._mean_by_origin(policy.smuggling_fee_eur, policy.smuggling_fee_eur)
 
     def price(self, policy: DailyPolicy) -> None:
         """Move today's price multipliers towards their targets and apply them to the fees."""
@@ -66,8 +72,7 @@ class SmugglingMarket:
         target = (1.0 + s.demand_price_elasticity * np.maximum(excess, 0.0)) * risk_ratio ** s.risk_price_elasticity
         target = np.clip(target, 1.0 / s.max_price_multiplier, s.max_price_multiplier)
         self.price_multiplier += s.price_adjustment_per_day * (target - self.price_multiplier)
-        for c, edges in enumerate(self.edges_out):
-            policy.smuggling_fee_eur[edges] *= self.price_multiplier[c]
+        policy.smuggling_fee_eur[self.crossing] *= self.price_multiplier[self.origin_country[self.crossing]]
 
     def observe(self, requests: np.ndarray, seats: np.ndarray) -> None:
         self.requests = requests.copy()

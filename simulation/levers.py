@@ -221,6 +221,18 @@ class AntiSmuggling(Lever):
             policy.smuggled_detection[self.mask] * self.smuggled_detection_multiplier, 1.0)
 
 
+class ReturnSettings(BaseModel):
+    """A country's return and reintegration settings, all optional (see ReturnReintegration)."""
+
+    readmission_share: float | None = Field(default=None, ge=0, le=1)
+    readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
+    takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
+    rejected_taking_assisted_return_share: float | None = Field(default=None, ge=0, le=1)
+    assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
+    assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
+    reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
+
+
 class ReturnReintegration(Lever):
     """Return and reintegration: readmission cooperation, assisted voluntary return, and
     reintegration support, in the countries in scope.
@@ -241,24 +253,15 @@ class ReturnReintegration(Lever):
 
     kind = "return_reintegration"
 
-    class Parameters(LeverParameters):
+    class Parameters(LeverParameters, ReturnSettings):
         countries: list[str] = Field(min_length=1)
-        readmission_share: float | None = Field(default=None, ge=0, le=1)
-        readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
-        takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
-        rejected_taking_assisted_return_share: float | None = Field(default=None, ge=0, le=1)
-        assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
-        assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
-        reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
 
     def bind(self, network) -> None:
         _unknown(self.kind, "countries", self.countries, network.countries)
         self.country_index = np.array([network.countries.index(c) for c in self.countries])
 
     def apply(self, policy: DailyPolicy, model) -> None:
-        for name in ("readmission_share", "readmission_to_origin_share", "takes_back_own_nationals_share",
-                     "rejected_taking_assisted_return_share", "assisted_return_uptake_per_day",
-                     "assisted_return_full_after_days", "reintegration_support_eur"):
+        for name in ReturnSettings.model_fields:
             value = getattr(self, name)
             if value is not None:
                 getattr(policy, name)[self.country_index] = value

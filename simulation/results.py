@@ -137,6 +137,11 @@ class RunResult:
             ("smuggled crossings", int(events.smuggled_crossings.sum())),
             ("smuggler revenue (EUR)", round(float(events.smuggler_revenue_eur.sum()))),
         ]
+        for label, column in (("legal departures", "legal_departures"), ("returns, voluntary", "returns_voluntary"),
+                              ("returns, forced", "returns_forced"), ("repeat departures after a return", "repeat_departures"),
+                              ("considered leaving but did not", "did_not_leave")):
+            if events[column].sum() > 0:
+                rows.append((label, int(events[column].sum())))
         arrivals = events.arrivals[events.arrivals > 0].sort_values(ascending=False)
         rows += [(f"arrivals in {country}", int(n)) for country, n in arrivals.items()]
         crossings = events.border_crossings[events.border_crossings > 0].sort_values(ascending=False)

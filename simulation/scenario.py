@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .errors import InputError
 from .network import MODES, Network, load_network
 from .government import ResponseRule
+from .levers import ReturnSettings
 from .smuggling import MarketSettings
 from .tables import read_text
 
@@ -153,8 +154,9 @@ class Behaviour(_Strict):
         return value
 
 
-class CountrySettings(_Strict):
-    """One government's border and reception settings (for entries into that country)."""
+class CountrySettings(_Strict, ReturnSettings):
+    """One government's border and reception settings (for entries into that country), and
+    its return settings (optional; defaults in RETURN_DEFAULTS)."""
 
     border_detection_probability: float | None = Field(default=None, ge=0, le=1)
     pushback_share: float | None = Field(default=None, ge=0, le=1)
@@ -163,14 +165,6 @@ class CountrySettings(_Strict):
     asylum_claim_factor: float | None = Field(default=None, ge=0, le=100)
     smuggler_seats_per_day: int | None = Field(default=None, ge=0, le=10_000_000)
     border_closed: bool | None = None
-    # Return and reintegration (optional, defaults in RETURN_DEFAULTS).
-    readmission_share: float | None = Field(default=None, ge=0, le=1)
-    readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
-    takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
-    rejected_taking_assisted_return_share: float | None = Field(default=None, ge=0, le=1)
-    assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
-    assisted_return_full_after_days: int | None = Field(default=None, ge=1, le=3650)
-    reintegration_support_eur: float | None = Field(default=None, ge=0, le=1e6)
 
     @model_validator(mode="after")
     def _shares(self) -> "CountrySettings":

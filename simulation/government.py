@@ -64,6 +64,7 @@ class Government(mesa.Agent):
         for rule in self.rules:
             response = BorderEnforcement(**rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"}))
             response.bind(model.network)
+            response.bind_groups(model.group_names, model.group_origin_countries)
             self.responses.append(response)
         self.active = [False] * len(self.rules)
         self.days_holding = [0] * len(self.rules)

@@ -34,7 +34,7 @@ from .counter_rng import (
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
     DID_NOT_LEAVE, FINISHED, GONE, IN_TRANSIT, LEFT_LEGALLY, NEW, RETURNED, STUCK_WITHOUT_MONEY,
-    WAITING_FOR_SMUGGLER, WAITING_FOR_VISA, WITHOUT_STATUS,
+    WAITING_AT_BORDER, WAITING_FOR_SMUGGLER, WAITING_FOR_VISA, WITHOUT_STATUS,
 )
 
 # Event columns, counted by country (the country entered, for crossings; the returning country,
@@ -55,11 +55,11 @@ N_EVENTS = len(EVENT_NAMES)
 # Stock columns by place (mutually exclusive). From ST_ARRIVED on they are running totals of
 # people who finished there.
 ST_WAITING, ST_WAITING_SMUGGLER, ST_STUCK, ST_DETAINED, ST_IN_TRANSIT = 0, 1, 2, 3, 4
-ST_AWAITING_DECISION, ST_AT_HOME, ST_WAITING_FOR_VISA = 5, 6, 7
-ST_ARRIVED, ST_ASYLUM, ST_LEFT_LEGALLY, ST_RETURNED, ST_DID_NOT_LEAVE, ST_WITHOUT_STATUS = 8, 9, 10, 11, 12, 13
+ST_AWAITING_DECISION, ST_AT_HOME, ST_WAITING_FOR_VISA, ST_WAITING_AT_BORDER = 5, 6, 7, 8
+ST_ARRIVED, ST_ASYLUM, ST_LEFT_LEGALLY, ST_RETURNED, ST_DID_NOT_LEAVE, ST_WITHOUT_STATUS = 9, 10, 11, 12, 13, 14
 STOCK_NAMES = (
     "waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
-    "awaiting_decision", "at_home", "waiting_for_visa",
+    "awaiting_decision", "at_home", "waiting_for_visa", "waiting_at_border",
     "arrived", "claimed_asylum", "left_legally", "returned", "did_not_leave", "without_status",
 )
 N_STOCKS = len(STOCK_NAMES)
@@ -192,15 +192,22 @@ def _go_home(i, place, edge, state, state_days, sheltered, group, group_params):
 
 @njit(cache=True, inline="always")
 def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_stream, readmission_stream,
-                       detection, place, edge, state, state_days, sheltered, group, edge_to, edge_entered_country,
-                       edge_pushback, edge_detention, group_params, country_policy, params, events, chunk):
-    """One crossing attempt of edge e with the given detection chance. A detected person is pushed
-    back, detained, or registered; a registered person without protection need may be readmitted
-    (to the country they came from, or to their origin). Returns True when the person does not
-    cross today."""
+                       detection, refused, place, edge, state, state_days, sheltered, group, edge_to,
+                       edge_entered_country, edge_pushback, edge_detention, group_params, country_policy, params,
+                       events, chunk):
+    """One crossing attempt of edge e with the given detection chance. A person of a group the
+    crossing refuses is turned back. A detected person is pushed back, detained, or registered;
+    a registered person without protection need may be readmitted (to the country they came
+    from, or to their origin). Returns True when the person does not cross today."""
+    entered = edge_entered_country[e]
+    if refused:
+        events[chunk, entered, EV_APPREHENSIONS] += 1
+        events[chunk, entered, EV_PUSHBACKS] += 1
+        state[i] = AT_PLACE
+        state_days[i] = 0
+        return True
     if uniform(key, detection_stream, identity, day) >= detection:
         return False
-    entered = edge_entered_country[e]
     events[chunk, entered, EV_APPREHENSIONS] += 1
     outcome = uniform(key, outcome_stream, identity, day)
     if outcome < edge_pushback[e]:
@@ -287,8 +294,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
-               route_need_eur, edge_detection, edge_pushback, edge_detention, country_policy, place_rest_factor,
-               group_params, params, events, edge_departures):
+               route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
+               country_policy, place_rest_factor, group_params, params, events, edge_departures):
     sharpness = params[P_SHARPNESS]
     n_chunks = _chunks(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
@@ -449,9 +456,15 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         edge[i] = e
                         break
                     if _stopped_at_border(i, e, identity, key, day, STREAM_DETECTION + move, STREAM_OUTCOME + move,
-                                          STREAM_READMISSION + move, edge_detection[e], place, edge, state,
-                                          state_days, sheltered, group, edge_to, edge_entered_country, edge_pushback,
-                                          edge_detention, group_params, country_policy, params, events, chunk):
+                                          STREAM_READMISSION + move, edge_detection[e], edge_refused[e, g] != 0, place,
+                                          edge, state, state_days, sheltered, group, edge_to, edge_entered_country,
+                                          edge_pushback, edge_detention, group_params, country_policy, params, events,
+                                          chunk):
+                        break
+                    if edge_daily_cap[e] >= 0:
+                        # A capped crossing: the serial pass admits the day's quota in slot order.
+                        state[i] = WAITING_AT_BORDER
+                        edge[i] = e
                         break
                     events[chunk, entered, EV_CROSSINGS] += 1
                 time_left = _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, group,
@@ -490,13 +503,37 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
         smuggler_revenue_eur[origin_country] += fee
         events[0, entered, EV_SMUGGLED] += 1
         edge[i] = -1
+        # Smugglers take people round the official crossing: no refusal by group, no cap.
         if _stopped_at_border(i, e, identity, key, day, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
-                              STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], place, edge,
+                              STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], False,
+                              place, edge,
                               state, state_days, sheltered, group, edge_to, edge_entered_country, edge_pushback,
                               edge_detention, group_params, country_policy, params, events, 0):
             continue
         events[0, entered, EV_CROSSINGS] += 1
         # The crossing takes the day; what is left of a longer edge is travelled on later days.
+        _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
+                budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
+                group_params, events, edge_departures, 0)
+
+
+@njit(cache=True)
+def admit_at_capped_crossings(place, edge, remaining_days, state, sheltered, state_days, group, destination,
+                              budget_eur, n_active, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country,
+                              edge_daily_cap, destination_of_place, place_country, group_params, events,
+                              edge_departures):
+    """Crossings with a daily admissions cap let people through in slot order (= order of entry)
+    until the day's cap; the rest wait at the border and decide again tomorrow."""
+    admitted = np.zeros(edge_daily_cap.shape[0], dtype=np.int64)
+    for i in range(n_active):
+        if state[i] != WAITING_AT_BORDER:
+            continue
+        e = edge[i]
+        if admitted[e] >= edge_daily_cap[e]:
+            continue
+        admitted[e] += 1
+        edge[i] = -1
+        events[0, edge_entered_country[e], EV_CROSSINGS] += 1
         _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
                 budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
                 group_params, events, edge_departures, 0)
@@ -536,7 +573,8 @@ def grant_pathway_slots(agent_id, state, state_days, group, destination, place, 
 def _present(s):
     """People at a place who need shelter there (claimants awaiting a decision are in the
     destination's reception system)."""
-    return s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY or s == AWAITING_DECISION
+    return (s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY or s == AWAITING_DECISION
+            or s == WAITING_AT_BORDER)
 
 
 @njit(cache=True, parallel=True)
@@ -596,6 +634,8 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
                     chunk_stocks[chunk, p, ST_WAITING_SMUGGLER] += 1
                 elif s == STUCK_WITHOUT_MONEY:
                     chunk_stocks[chunk, p, ST_STUCK] += 1
+                elif s == WAITING_AT_BORDER:
+                    chunk_stocks[chunk, p, ST_WAITING_AT_BORDER] += 1
                 else:
                     chunk_stocks[chunk, p, ST_AWAITING_DECISION] += 1
             elif s == DETAINED:

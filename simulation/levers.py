@@ -126,8 +126,10 @@ class BorderEnforcement(Lever):
     """Border enforcement: detection, pushback and closure by crossing and date.
 
     Sets, on the crossings in scope, the probability that a lone crosser is detected, the shares
-    of the detected who are pushed back or detained, and/or closes them (no crossing at all;
-    route choice goes around). Only the parameters given are changed."""
+    of the detected who are pushed back or detained, a daily admissions cap, and/or closes them
+    (no crossing at all; route choice goes around). Only the parameters given are changed. With
+    `groups` and `closed = true`, only those groups are refused at the crossings (filtering by
+    nationality): they learn it by being turned back, and smugglers may take them round."""
 
     kind = "border_enforcement"
 
@@ -136,12 +138,32 @@ class BorderEnforcement(Lever):
         pushback_share: float | None = Field(default=None, ge=0, le=1)
         detention_share: float | None = Field(default=None, ge=0, le=1)
         closed: bool | None = None
+        daily_admissions: int | None = Field(default=None, ge=0, le=10_000_000, description=(
+            "at most this many lone crossers let through each crossing in scope a day"))
+        groups: list[str] = Field(default=[], description="with closed = true: refuse only these groups")
+
+        @model_validator(mode="after")
+        def _groups_only_refuse(self):
+            others = [self.detection_probability, self.pushback_share, self.detention_share, self.daily_admissions]
+            if self.groups and (self.closed is not True or any(v is not None for v in others)):
+                raise ValueError("with groups, give only closed = true (those groups are refused at the crossings)")
+            return self
 
     def bind(self, network) -> None:
         _bind_border_scope(self, network)
 
+    def bind_groups(self, group_names: list[str], origin_countries: list[str | None]) -> None:
+        _unknown(self.kind, "groups", self.groups, group_names)
+        self.group_index = np.array([group_names.index(g) for g in self.groups], dtype=np.int64)
+
     def apply(self, policy: DailyPolicy, model) -> None:
         mask = self.mask
+        if self.groups:
+            # Refused at the official crossing; smugglers may still take them round it.
+            policy.refused[np.ix_(np.flatnonzero(mask), self.group_index)] = 1
+            return
+        if self.daily_admissions is not None:
+            policy.daily_cap[mask] = self.daily_admissions
         if self.detection_probability is not None:
             policy.detection[mask] = self.detection_probability
         if self.pushback_share is not None:

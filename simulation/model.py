@@ -45,9 +45,9 @@ class MigrationModel(mesa.Model):
         self.population = Population(int(self.arrivals.sum()))
         self.day = 0
 
+        self._setup_static_arrays()
         self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
                             for c in network.countries]
-        self._setup_static_arrays()
         self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
         self.levers = scenario.levers()
         for lever in self.levers:
@@ -215,7 +215,13 @@ class MigrationModel(mesa.Model):
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
-            policy.detention_share, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer)
+            policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer)
+        kernels.admit_at_capped_crossings(
+            population.place, population.edge, population.remaining_days, population.state, population.sheltered,
+            population.state_days, population.group, population.destination, population.budget_eur,
+            population.n_active, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
+            policy.daily_cap, self.destination_of_place, network.place_country, group_params, self.events_buffer,
+            self.departures_buffer)
         kernels.grant_pathway_slots(
             population.agent_id, population.state, population.state_days, population.group, population.destination,
             population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,

@@ -21,6 +21,8 @@ class DailyPolicy:
     smuggling_fee_eur: np.ndarray  # float64, the day's price; NaN where no smugglers operate
     smuggled_detection: np.ndarray  # float64, detection multiplier for a smuggled crossing
     perceived_risk: np.ndarray  # float64, multiplies the risk route choice sees (information)
+    refused: np.ndarray  # uint8 [edge, group], 1 where the crossing turns the group back
+    daily_cap: np.ndarray  # int64, lone crossers let through a day; -1 for no cap
     # Per country.
     smuggler_seats_per_day: np.ndarray  # int64, seats of the smugglers based in the country
     asylum_claim_factor: np.ndarray  # float64
@@ -64,6 +66,8 @@ class DailyPolicy:
             smuggling_fee_eur=model.edge_fee.copy(),
             smuggled_detection=np.full(network.n_edges, model.behaviour.smuggled_detection_factor),
             perceived_risk=np.ones(network.n_edges),
+            refused=np.zeros((network.n_edges, n_groups), dtype=np.uint8),
+            daily_cap=np.full(network.n_edges, -1, dtype=np.int64),
             smuggler_seats_per_day=by_country("smuggler_seats_per_day", np.int64),
             asylum_claim_factor=by_country("asylum_claim_factor"),
             readmission_share=by_country("readmission_share"),

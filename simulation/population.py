@@ -21,14 +21,15 @@ AT_HOME = 6  # returned to the origin; may leave again
 WAITING_FOR_VISA = 7  # holds a legal-pathway slot; leaves legally after the processing days
 NEW = 8  # just entered (or decided to leave again): decides today how, or whether, to go
 APPLYING = 9  # asked for a legal-pathway slot today; the serial pass decides
-FINISHED = 10
-ARRIVED = 10  # reached the intended destination (and, where decided, was recognised)
-CLAIMED_ASYLUM_IN_TRANSIT = 11  # claimed asylum in a transit country and stays
-LEFT_LEGALLY = 12  # left through a legal pathway
-RETURNED = 13  # returned to an origin outside the region (readmission or assisted return)
-DID_NOT_LEAVE = 14  # decided not to set off irregularly
-WITHOUT_STATUS = 15  # rejected and not returned
-GONE = 16  # finished and counted; the slot is free until the next compaction
+WAITING_AT_BORDER = 10  # queued at a crossing with a daily admissions cap; the serial pass decides
+FINISHED = 16
+ARRIVED = 16  # reached the intended destination (and, where decided, was recognised)
+CLAIMED_ASYLUM_IN_TRANSIT = 17  # claimed asylum in a transit country and stays
+LEFT_LEGALLY = 18  # left through a legal pathway
+RETURNED = 19  # returned to an origin outside the region (readmission or assisted return)
+DID_NOT_LEAVE = 20  # decided not to set off irregularly
+WITHOUT_STATUS = 21  # rejected and not returned
+GONE = 22  # finished and counted; the slot is free until the next compaction
 
 FIELDS: dict[str, type] = {
     "agent_id": np.uint32,  # stable identity, the key of every random draw

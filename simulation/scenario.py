@@ -305,8 +305,10 @@ class Scenario:
                 raise InputError(self.file, f"responses[{i}].country",
                                  f"a country of the network ({', '.join(self.network.countries)})", rule.country)
             try:
-                BorderEnforcement(**rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"})
-                                  ).bind(self.network)
+                response = BorderEnforcement(
+                    **rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"}))
+                response.bind(self.network)
+                response.bind_groups(list(self.spec.groups), [None] * len(self.spec.groups))
             except ValueError as error:
                 raise InputError(self.file, f"responses[{i}]", "names of the network", str(error)) from None
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from simulation import Scenario, kernels
+from simulation.population import FINISHED
 from simulation.scenario import merge_tables
 
 DATA = Path(__file__).parent / "data"
@@ -56,6 +57,6 @@ def check_day_by_day(model) -> None:
         finished = int(stocks[:, kernels.ST_ARRIVED:].sum())  # every running total of people who finished
         assert active + finished == entered
         assert np.all(model.population.active("budget_eur") >= 0)
-        assert np.all(model.population.active("state") < 10)
+        assert np.all(model.population.active("state") < FINISHED)
         # finished agents are GONE (never stepped or counted again) and compacted away in time
         assert model.population.n_gone * 4 <= model.population.n_on_route or model.population.n_on_route == 0

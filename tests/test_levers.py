@@ -166,3 +166,36 @@ def test_information_on_return_offers_raises_uptake():
     told = closed + [{"type": "information", "countries": ["GR"], "return_offer_awareness_factor": 4.0}]
     returns = lambda levers: simulate(tiny_scenario(levers=levers)).events.returns_voluntary.sum()
     assert returns(told) > 2 * returns(closed)
+
+
+def test_daily_admissions_cap_lets_through_that_many_a_day():
+    # Bulgaria closed: everyone goes north, where North Macedonia admits 60 a day; the rest
+    # queue at the border, and the queue grows by 40 a day.
+    result = simulate(tiny_scenario(levers=[
+        {"type": "border_enforcement", "countries": ["BG"], "closed": True},
+        {"type": "border_enforcement", "countries": ["MK"], "daily_admissions": 60}]))
+    into_mk = result.events[result.events.country == "MK"].set_index("date").border_crossings
+    assert into_mk.tolist() == [0] + [60] * 9
+    queue = result.stocks[(result.stocks.state == "waiting_at_border") & (result.stocks.place_id == "mid")]
+    assert queue.people.tolist() == [0] + [40 * d for d in range(1, 10)]
+
+
+def test_refusing_one_group_turns_only_that_group_back():
+    groups = {"only": {"share": 0.5},
+              "filtered": {"share": 0.5, "protection_need": 0.5, "budget": {"median_eur": 1000.0, "log_sd": 0.0},
+                           "destinations": {"goal": 1.0}}}
+    result = simulate(tiny_scenario(groups=groups, levers=[
+        {"type": "border_enforcement", "countries": ["BG", "MK"], "groups": ["filtered"], "closed": True}]))
+    population = result.model.population
+    on_route = population.active("group")[population.active("entry_day") < 9]
+    # Of those who entered before the last day, only the filtered group is left on the route.
+    assert len(on_route) > 400 and (on_route == 1).all()
+    assert result.events.pushbacks.sum() > 0
+    arrived = result.stocks[result.stocks.state == "arrived"].groupby("date").people.sum().iloc[-1]
+    assert abs(arrived / 900 - 0.5) < 0.1
+
+
+def test_groups_only_with_closed():
+    with pytest.raises(InputError, match="with groups, give only closed"):
+        tiny_scenario(levers=[{"type": "border_enforcement", "countries": ["BG"], "groups": ["only"],
+                               "detection_probability": 0.5}])

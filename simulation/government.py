@@ -24,7 +24,7 @@ SETTINGS = (
     "border_detection_probability", "pushback_share", "detention_share", "reception_capacity_factor",
     "asylum_claim_factor", "smuggler_seats_per_day", "border_closed",
     "readmission_share", "readmission_to_origin_share", "takes_back_own_nationals_share",
-    "rejected_taking_assisted_return_share",
+    "rejected_taking_assisted_return_share", "readmission_days",
     "assisted_return_uptake_per_day",
     "assisted_return_full_after_days", "reintegration_support_eur",
 )

@@ -34,7 +34,8 @@ from .counter_rng import (
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
     DID_NOT_LEAVE, FINISHED, GONE, IN_TRANSIT, LEFT_LEGALLY, NEW, RETURNED, STUCK_WITHOUT_MONEY,
-    WAITING_AT_BORDER, WAITING_FOR_SMUGGLER, WAITING_FOR_VISA, WITHOUT_STATUS,
+    WAITING_AT_BORDER, WAITING_FOR_SMUGGLER, WAITING_FOR_VISA, WITHOUT_STATUS, HELD_FOR_READMISSION,
+    HELD_FOR_RETURN_HOME,
 )
 
 # Event columns, counted by country (the country entered, for crossings; the returning country,
@@ -55,11 +56,11 @@ N_EVENTS = len(EVENT_NAMES)
 # Stock columns by place (mutually exclusive). From ST_ARRIVED on they are running totals of
 # people who finished there.
 ST_WAITING, ST_WAITING_SMUGGLER, ST_STUCK, ST_DETAINED, ST_IN_TRANSIT = 0, 1, 2, 3, 4
-ST_AWAITING_DECISION, ST_AT_HOME, ST_WAITING_FOR_VISA, ST_WAITING_AT_BORDER = 5, 6, 7, 8
-ST_ARRIVED, ST_ASYLUM, ST_LEFT_LEGALLY, ST_RETURNED, ST_DID_NOT_LEAVE, ST_WITHOUT_STATUS = 9, 10, 11, 12, 13, 14
+ST_AWAITING_DECISION, ST_AT_HOME, ST_WAITING_FOR_VISA, ST_WAITING_AT_BORDER, ST_HELD_FOR_RETURN = 5, 6, 7, 8, 9
+ST_ARRIVED, ST_ASYLUM, ST_LEFT_LEGALLY, ST_RETURNED, ST_DID_NOT_LEAVE, ST_WITHOUT_STATUS = 10, 11, 12, 13, 14, 15
 STOCK_NAMES = (
     "waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
-    "awaiting_decision", "at_home", "waiting_for_visa", "waiting_at_border",
+    "awaiting_decision", "at_home", "waiting_for_visa", "waiting_at_border", "held_for_return",
     "arrived", "claimed_asylum", "left_legally", "returned", "did_not_leave", "without_status",
 )
 N_STOCKS = len(STOCK_NAMES)
@@ -71,8 +72,8 @@ N_GP = 10
 
 # Per-country policy, one row a country (float64).
 CP_CLAIM, CP_READMISSION, CP_TO_ORIGIN, CP_AVR, CP_AVR_DAYS, CP_REINTEGRATION, CP_TAKES_BACK = 0, 1, 2, 3, 4, 5, 6
-CP_AVR_REJECTED = 7
-N_CP = 8
+CP_AVR_REJECTED, CP_READMISSION_DAYS = 7, 8
+N_CP = 9
 
 # Behaviour scalars passed to the kernels as one float64 array.
 P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
@@ -192,9 +193,9 @@ def _go_home(i, place, edge, state, state_days, sheltered, group, group_params):
 
 @njit(cache=True, inline="always")
 def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_stream, readmission_stream,
-                       detection, refused, place, edge, state, state_days, sheltered, group, edge_to,
+                       detection, refused, place, edge, state, state_days, sheltered, group, edge_from, edge_to,
                        edge_entered_country, edge_pushback, edge_detention, group_params, country_policy, params,
-                       events, chunk):
+                       place_country, events, chunk):
     """One crossing attempt of edge e with the given detection chance. A person of a group the
     crossing refuses is turned back. A detected person is pushed back, detained, or registered;
     a registered person without protection need may be readmitted (to the country they came
@@ -225,18 +226,37 @@ def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_strea
     g = group[i]
     readmission = country_policy[entered, CP_READMISSION] * (1.0 - group_params[g, GP_PROTECTION])
     if readmission > 0.0 and uniform(key, readmission_stream, identity, day) < readmission:
-        events[chunk, entered, EV_RETURNS_FORCED] += 1
-        if uniform(key, readmission_stream + (STREAM_READMISSION_WHERE - STREAM_READMISSION), identity, day) < \
-                country_policy[entered, CP_TO_ORIGIN]:
-            if group_params[g, GP_WESTERN_BALKAN] > 0:
-                _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
-            else:
-                state[i] = RETURNED
-        else:
-            state[i] = AT_PLACE  # readmitted to the country they came from
-            state_days[i] = 0
+        # Held in the apprehending country for its readmission days, then returned.
+        to_origin = uniform(key, readmission_stream + (STREAM_READMISSION_WHERE - STREAM_READMISSION), identity,
+                            day) < country_policy[entered, CP_TO_ORIGIN]
+        place[i] = edge_to[e]
+        edge[i] = e
+        sheltered[i] = 0
+        state[i] = HELD_FOR_RETURN_HOME if to_origin else HELD_FOR_READMISSION
+        state_days[i] = np.int16(country_policy[entered, CP_READMISSION_DAYS])
+        if state_days[i] <= 0:
+            _return_held(i, place, edge, state, state_days, sheltered, group, group_params, edge_from, place_country,
+                         events, chunk)
         return True
     return False  # registered and let through
+
+
+@njit(cache=True, inline="always")
+def _return_held(i, place, edge, state, state_days, sheltered, group, group_params, edge_from, place_country,
+                 events, chunk):
+    """Carry out a readmission: to the origin (Western Balkan nationals go home; others leave the
+    region), or back to the place across the border they came from."""
+    events[chunk, place_country[place[i]], EV_RETURNS_FORCED] += 1
+    if state[i] == HELD_FOR_RETURN_HOME:
+        if group_params[group[i], GP_WESTERN_BALKAN] > 0:
+            _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
+        else:
+            state[i] = RETURNED
+    else:
+        place[i] = edge_from[edge[i]]
+        edge[i] = -1
+        state[i] = AT_PLACE
+        state_days[i] = 0
 
 
 @njit(cache=True, inline="always")
@@ -291,7 +311,7 @@ def _asylum_decision(i, identity, key, day, place, edge, state, state_days, shel
 @njit(cache=True, parallel=True)
 def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
                state_days, entry_day, n_active, key, day,
-               out_start, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
+               out_start, edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
@@ -312,13 +332,17 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 continue
             identity = agent_id[i]
             g = group[i]
-            if s == DETAINED or s == WAITING_FOR_VISA or s == AWAITING_DECISION:
+            if (s == DETAINED or s == WAITING_FOR_VISA or s == AWAITING_DECISION or s == HELD_FOR_RETURN_HOME
+                    or s == HELD_FOR_READMISSION):
                 state_days[i] -= 1
                 if state_days[i] > 0:
                     continue
                 state_days[i] = 0
                 if s == DETAINED:
                     state[i] = AT_PLACE
+                elif s == HELD_FOR_RETURN_HOME or s == HELD_FOR_READMISSION:
+                    _return_held(i, place, edge, state, state_days, sheltered, group, group_params, edge_from,
+                                 place_country, events, chunk)
                 elif s == WAITING_FOR_VISA:
                     state[i] = LEFT_LEGALLY
                     events[chunk, place_country[destination_places[destination[i]]], EV_LEGAL_DEPARTURES] += 1
@@ -457,9 +481,10 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         break
                     if _stopped_at_border(i, e, identity, key, day, STREAM_DETECTION + move, STREAM_OUTCOME + move,
                                           STREAM_READMISSION + move, edge_detection[e], edge_refused[e, g] != 0, place,
-                                          edge, state, state_days, sheltered, group, edge_to, edge_entered_country,
-                                          edge_pushback, edge_detention, group_params, country_policy, params, events,
-                                          chunk):
+                                          edge, state, state_days, sheltered, group, edge_from, edge_to,
+                                          edge_entered_country,
+                                          edge_pushback, edge_detention, group_params, country_policy, params,
+                                          place_country, events, chunk):
                         break
                     if edge_daily_cap[e] >= 0:
                         # A capped crossing: the serial pass admits the day's quota in slot order.
@@ -507,8 +532,9 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
         if _stopped_at_border(i, e, identity, key, day, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
                               STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], False,
                               place, edge,
-                              state, state_days, sheltered, group, edge_to, edge_entered_country, edge_pushback,
-                              edge_detention, group_params, country_policy, params, events, 0):
+                              state, state_days, sheltered, group, edge_from, edge_to, edge_entered_country,
+                              edge_pushback,
+                              edge_detention, group_params, country_policy, params, place_country, events, 0):
             continue
         events[0, entered, EV_CROSSINGS] += 1
         # The crossing takes the day; what is left of a longer edge is travelled on later days.
@@ -640,6 +666,8 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
                     chunk_stocks[chunk, p, ST_AWAITING_DECISION] += 1
             elif s == DETAINED:
                 chunk_stocks[chunk, p, ST_DETAINED] += 1
+            elif s == HELD_FOR_RETURN_HOME or s == HELD_FOR_READMISSION:
+                chunk_stocks[chunk, p, ST_HELD_FOR_RETURN] += 1
             elif s == IN_TRANSIT:
                 chunk_stocks[chunk, p, ST_IN_TRANSIT] += 1
             elif s == AT_HOME or s == NEW:

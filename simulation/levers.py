@@ -248,6 +248,7 @@ class ReturnSettings(BaseModel):
 
     readmission_share: float | None = Field(default=None, ge=0, le=1)
     readmission_to_origin_share: float | None = Field(default=None, ge=0, le=1)
+    readmission_days: int | None = Field(default=None, ge=0, le=3650)
     takes_back_own_nationals_share: float | None = Field(default=None, ge=0, le=1)
     rejected_taking_assisted_return_share: float | None = Field(default=None, ge=0, le=1)
     assisted_return_uptake_per_day: float | None = Field(default=None, ge=0, le=1)
@@ -261,7 +262,8 @@ class ReturnReintegration(Lever):
 
     - `readmission_share`: of the people without protection need whom the country apprehends at
       its border (registered, not pushed back or detained), the share it returns: to their
-      origin with `readmission_to_origin_share`, otherwise to the country they came from.
+      origin with `readmission_to_origin_share`, otherwise to the country they came from, after
+      being held `readmission_days` (how fast readmission works).
     - `takes_back_own_nationals_share`: the country as an origin: the share of its nationals
       rejected at a destination (and not returning voluntarily) that are returned by force.
     - `assisted_return_uptake_per_day`: the country's return offer to people stranded there;

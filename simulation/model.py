@@ -162,6 +162,7 @@ class MigrationModel(mesa.Model):
         table[:, kernels.CP_TO_ORIGIN] = policy.readmission_to_origin_share
         table[:, kernels.CP_TAKES_BACK] = policy.takes_back_own_nationals_share
         table[:, kernels.CP_AVR_REJECTED] = policy.rejected_taking_assisted_return_share
+        table[:, kernels.CP_READMISSION_DAYS] = policy.readmission_days
         table[:, kernels.CP_AVR] = policy.assisted_return_uptake_per_day
         table[:, kernels.CP_AVR_DAYS] = policy.assisted_return_full_after_days
         # Each reintegration_eur_halving_redeparture EUR of support halves re-departure.
@@ -211,7 +212,8 @@ class MigrationModel(mesa.Model):
         country_policy = self._country_policy(policy)
         kernels.decide_day(
             *arrays, population.n_active, self.key, day,
-            network.out_start, network.edge_to, network.travel_days, self.edge_fare, cost, policy.open,
+            network.out_start, network.edge_from, network.edge_to, network.travel_days, self.edge_fare, cost,
+            policy.open,
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,

@@ -28,6 +28,7 @@ class DailyPolicy:
     asylum_claim_factor: np.ndarray  # float64
     readmission_share: np.ndarray  # float64, share of people without protection need returned
     readmission_to_origin_share: np.ndarray  # float64, of those apprehended: to the origin (else back)
+    readmission_days: np.ndarray  # float64, days held before a readmission is carried out
     takes_back_own_nationals_share: np.ndarray  # float64, of its nationals rejected abroad
     rejected_taking_assisted_return_share: np.ndarray  # float64, of claimants it rejects
     assisted_return_uptake_per_day: np.ndarray  # float64, at full uptake
@@ -72,6 +73,7 @@ class DailyPolicy:
             asylum_claim_factor=by_country("asylum_claim_factor"),
             readmission_share=by_country("readmission_share"),
             readmission_to_origin_share=by_country("readmission_to_origin_share"),
+            readmission_days=by_country("readmission_days"),
             takes_back_own_nationals_share=by_country("takes_back_own_nationals_share"),
             rejected_taking_assisted_return_share=by_country("rejected_taking_assisted_return_share"),
             assisted_return_uptake_per_day=by_country("assisted_return_uptake_per_day"),

@@ -212,6 +212,7 @@ class ScenarioSpec(_Strict):
 # return offer, no reintegration support.
 RETURN_DEFAULTS = {
     "readmission_share": 0.0, "readmission_to_origin_share": 0.0, "takes_back_own_nationals_share": 0.0,
+    "readmission_days": 0,
     "rejected_taking_assisted_return_share": 0.0,
     "assisted_return_uptake_per_day": 0.0,
     "assisted_return_full_after_days": 30, "reintegration_support_eur": 0.0,

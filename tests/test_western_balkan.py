@@ -148,7 +148,10 @@ def test_conservation_with_western_balkan_nationals_and_returns(seed, irregular,
     scenario = tiny_scenario(seed=seed, groups=groups, inflow=inflow, period={"days": days}, levers=[
         {"type": "return_reintegration", "countries": ["GR", "AT", "BG"], "takes_back_own_nationals_share": takes_back,
          "rejected_taking_assisted_return_share": avr, "assisted_return_uptake_per_day": avr / 4,
-         "readmission_share": readmission, "reintegration_support_eur": support},
+         "readmission_share": readmission, "reintegration_support_eur": support,
+         "readmission_days": decision_days - 1, "readmission_to_origin_share": 0.5},
+        {"type": "border_enforcement", "countries": ["MK"], "daily_admissions": 30},
+        {"type": "border_enforcement", "countries": ["BG"], "groups": ["wb"], "closed": True},
         {"type": "legal_pathways", "groups": ["wb", "only"], "destination": "goal", "quota_per_year": quota,
          "eligible_share": 0.5, "awareness": 0.5, "deterrence": 0.5, "processing_days": 3},
     ], countries={"default": {"border_detection_probability": 0.5}})
@@ -162,3 +165,18 @@ def test_information_on_a_pathway_brings_more_applicants_to_it():
     quiet = totals(simulate(wb_scenario(levers=[pathway]))).legal_departures.sum()
     told = totals(simulate(wb_scenario(levers=[pathway, campaign]))).legal_departures.sum()
     assert told > 5 * quiet > 0
+
+
+def test_readmission_days_hold_people_before_the_return():
+    # Bulgaria readmits everyone it detects (protection need 0) after holding them 3 days:
+    # a cohort entering on day k tries on day k+1, is held, is returned to Greece on day k+4 and
+    # tries again on day k+5.
+    result = simulate(tiny_scenario(
+        groups={"only": {"protection_need": 0.0}},
+        countries={"BG": {"border_detection_probability": 1.0, "readmission_share": 1.0, "readmission_days": 3},
+                   "MK": {"border_closed": True}}))
+    bulgaria = result.events[result.events.country == "BG"].set_index("date")
+    assert bulgaria.apprehensions.tolist() == [0, 100, 100, 100, 100, 200, 200, 200, 200, 300]
+    assert bulgaria.returns_forced.tolist() == [0, 0, 0, 0, 100, 100, 100, 100, 200, 200]
+    held = result.stocks[(result.stocks.state == "held_for_return")].groupby("date").people.sum()
+    assert held.iloc[1] == 100 and (held.iloc[4:] > 0).all()

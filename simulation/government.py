@@ -42,6 +42,10 @@ class ResponseRule(BorderEnforcement.Parameters):
     for_days: int = Field(default=1, ge=1, le=3650)
     relax_after_quiet_days: int | None = Field(default=None, ge=1, le=3650)
 
+    def as_lever(self) -> BorderEnforcement:
+        """The border-enforcement change this rule makes when it fires."""
+        return BorderEnforcement(**self.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"}))
+
     @model_validator(mode="before")
     @classmethod
     def _own_country(cls, data):
@@ -62,7 +66,7 @@ class Government(mesa.Agent):
         self.rules = list(rules)
         self.responses = []
         for rule in self.rules:
-            response = BorderEnforcement(**rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"}))
+            response = rule.as_lever()
             response.bind(model.network)
             response.bind_groups(model.group_names, model.group_origin_countries)
             self.responses.append(response)

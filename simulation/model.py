@@ -16,7 +16,7 @@ from .errors import InputError
 from .government import Government
 from .inflow import daily_arrivals
 from .policy import DailyPolicy
-from .population import BYTES_PER_AGENT, FIELDS, Population
+from .population import BYTES_PER_AGENT, Population
 from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
 from .pathways import PathwayPools
 from .scenario import Scenario
@@ -54,7 +54,7 @@ class MigrationModel(mesa.Model):
             lever.bind(network)
             if hasattr(lever, "bind_groups"):
                 lever.bind_groups(self.group_names, self.group_origin_countries)
-        self.pathways = PathwayPools(self.levers, self.destination_places)
+        self.pathways = PathwayPools(self.levers)
         self.record_pathways = np.zeros((self.n_days, len(self.pathways.levers), 2), dtype=np.int64)
         self._setup_records()
         self.datacollector = mesa.DataCollector(model_reporters={
@@ -281,7 +281,3 @@ class MigrationModel(mesa.Model):
     @property
     def bytes_per_agent(self) -> int:
         return BYTES_PER_AGENT
-
-    @property
-    def state_fields(self) -> list[str]:
-        return list(FIELDS)

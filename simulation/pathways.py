@@ -11,7 +11,7 @@ import numpy as np
 
 
 class PathwayPools:
-    def __init__(self, levers: list, destination_places: np.ndarray):
+    def __init__(self, levers: list):
         self.levers = [lever for lever in levers if lever.kind == "legal_pathways"]
         n = len(self.levers)
         self.remaining = np.zeros(max(n, 1), dtype=np.int64)

@@ -27,7 +27,7 @@ import json
 import os
 import platform
 import subprocess
-
+import time
 from importlib import metadata
 from pathlib import Path
 
@@ -245,8 +245,6 @@ def _git_commit() -> str | None:
 
 def simulate(scenario, seed: int | None = None, days: int | None = None, progress: bool = False) -> RunResult:
     """Run a scenario once and return its result."""
-    import time
-
     started = time.perf_counter()
     model = MigrationModel(scenario, seed=seed, days=days)
     model.run(progress=progress)

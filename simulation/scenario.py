@@ -299,15 +299,12 @@ class Scenario:
         return [rule for rule in self.spec.responses if rule.country == country]
 
     def _check_responses(self) -> None:
-        from .levers import BorderEnforcement
-
         for i, rule in enumerate(self.spec.responses):
             if rule.country not in self.network.countries:
                 raise InputError(self.file, f"responses[{i}].country",
                                  f"a country of the network ({', '.join(self.network.countries)})", rule.country)
             try:
-                response = BorderEnforcement(
-                    **rule.model_dump(include=set(BorderEnforcement.Parameters.model_fields) - {"type"}))
+                response = rule.as_lever()
                 response.bind(self.network)
                 response.bind_groups(list(self.spec.groups), [None] * len(self.spec.groups))
             except ValueError as error:

@@ -44,7 +44,8 @@ INFLOW_DAYS = 30
 WARMUP_PEOPLE = 2_000
 WARMUP_DAYS = 5
 
-PHASES = ("routes", "add_entrants", "decide_day", "seat_smugglers", "allocate_reception", "compact")
+PHASES = ("routes", "add_entrants", "decide_day", "admit_at_capped_crossings", "grant_pathway_slots",
+          "seat_smugglers", "allocate_reception", "compact")
 
 # The start-up child: as a user would start a run. Timed from the very top of the script.
 STARTUP_CHILD = """\

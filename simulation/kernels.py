@@ -1,14 +1,19 @@
 """Numba kernels for one simulated day.
 
-1. `add_entrants`: new people appear at entry places with a group, destination and budget.
-2. `decide_day` (parallel over fixed chunks of agents): each active agent's own choices:
-   claim asylum, rest, choose an out-edge by a softmax on generalised cost to its destination,
-   cross a border alone (detection, pushback, detention) or ask for a smuggler, travel.
+1. `add_entrants`: new people appear at entry places (or origins) with a group, destination
+   and budget.
+2. `decide_day` (parallel over chunks of consecutive agents): each active agent's own choices:
+   decide whether and how to leave, count down detention, visa processing, asylum decisions and
+   readmission, leave home again, claim asylum, take assisted return, rest, choose an out-edge
+   by a softmax on generalised cost to its destination, cross a border alone (refusal,
+   detection, pushback, detention, readmission) or ask for a smuggler or queue at a capped
+   crossing, travel.
    Several short edges fit in one day; a multi-day edge takes its days. Each chunk counts its
    events in its own row, so the parallel part writes nothing shared.
 3. The capacity-limited steps, in slot order (= order of entry), apart from the decisions so
    those have no races: `seat_smugglers` (serial) gives smuggler seats by departure country;
-   `allocate_reception` gives reception places by place and counts the day's stocks (parallel
+   `admit_at_capped_crossings` and `grant_pathway_slots` (serial) admit people at capped
+   crossings and give legal-pathway slots; `allocate_reception` gives reception places by place and counts the day's stocks (parallel
    over chunks, with per-chunk quotas that reproduce the serial slot order exactly).
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
    whenever they are more than a quarter of the people on the route.

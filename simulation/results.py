@@ -39,6 +39,9 @@ from .model import MigrationModel
 
 TABLES = ("stocks", "reception", "pressure", "flows", "events", "smuggling", "pathways", "government_actions",
           "daily")
+# Stock states of people travelling: not yet at a destination, not at home, not finished.
+ON_ROUTE_STATES = ("waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
+                   "waiting_at_border", "held_for_return")
 DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
 
 
@@ -130,7 +133,9 @@ class RunResult:
             ("people entered", int(events.entries.sum())),
             ("arrived at a destination", int(by_state.get("arrived", 0))),
             ("claimed asylum in a transit country", int(by_state.get("claimed_asylum", 0))),
-            ("still on the route at the end", int(final.people.sum() - by_state.get("arrived", 0) - by_state.get("claimed_asylum", 0))),
+            ("still on the route at the end", int(by_state.reindex(ON_ROUTE_STATES, fill_value=0).sum())),
+            ("awaiting an asylum decision at the end", int(by_state.get("awaiting_decision", 0))),
+            ("at home after a return, at the end", int(by_state.get("at_home", 0))),
             ("border crossings", int(events.border_crossings.sum())),
             ("apprehensions", int(events.apprehensions.sum())),
             ("pushbacks", int(events.pushbacks.sum())),

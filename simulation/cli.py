@@ -1,7 +1,13 @@
 """The `balkansim` command line.
 
     balkansim run [SCENARIO] [--seed N] [--days N] [--out DIR]   run one scenario (default: baseline)
-    balkansim validate FILE                                       check a scenario or network file
+    balkansim compare [SCENARIO ...] [--replicates N] [--workers K] [--scheduler ADDRESS] [--out DIR]
+                                                                  scenarios side by side over replicates
+    balkansim sweep FILE [--workers K] [--scheduler ADDRESS] [--out DIR]   a parameter sweep
+    balkansim validate FILE                                       check a scenario, sweep or network file
+
+Exit codes: 0 done; 1 some runs of a batch failed (the rest finished); 2 bad input or an output
+folder that would be overwritten; 130 interrupted (re-run the same command to resume).
 """
 
 from __future__ import annotations
@@ -13,7 +19,9 @@ from pathlib import Path
 
 from .errors import InputError
 
+EXIT_RUNS_FAILED = 1
 EXIT_INPUT_ERROR = 2
+EXIT_INTERRUPTED = 130
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,10 +54,40 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.set_defaults(handler=_run)
 
-    validate = commands.add_parser("validate", help="check a scenario (.toml) or network (.csv) file")
+    compare = commands.add_parser(
+        "compare", help="run scenarios side by side over replicates and tabulate the differences from the first")
+    compare.add_argument("scenarios", nargs="*", metavar="SCENARIO",
+                         help="scenario TOML files, the first being the baseline (default: the bundled baseline "
+                              "and partnership scenarios)")
+    compare.add_argument("--replicates", type=_positive,
+                         help="replicates per scenario; replicate i uses seed + i in every scenario "
+                              "(default: the scenarios' own `replicates`)")
+    compare.add_argument("--seed", type=_non_negative, help="seed of replicate 0 (default: the baseline's)")
+    compare.add_argument("--days", type=_positive, help="simulate only the first N days of each scenario")
+    _batch_options(compare, "runs/compare-<hash>")
+    compare.set_defaults(handler=_compare)
+
+    sweep = commands.add_parser("sweep", help="run a parameter sweep file (TOML)")
+    sweep.add_argument("file", help="sweep file, e.g. scenarios/sweeps/serbia_anti_smuggling.toml")
+    sweep.add_argument("--days", type=_positive, help="simulate only the first N days of each run")
+    _batch_options(sweep, "runs/sweep-<name>-<hash>")
+    sweep.set_defaults(handler=_sweep)
+
+    validate = commands.add_parser("validate", help="check a scenario or sweep (.toml) or network (.csv) file")
     validate.add_argument("file", help="scenario TOML, or places.csv / edges.csv of a network")
     validate.set_defaults(handler=_validate)
     return parser
+
+
+def _batch_options(parser: argparse.ArgumentParser, default_out: str) -> None:
+    parser.add_argument("--workers", type=_positive,
+                        help="local worker processes, one Numba thread each (default: one per CPU core)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run on a Dask distributed cluster instead, e.g. tcp://10.0.0.5:8786; the output "
+                             "folder must be on storage that every worker can reach")
+    parser.add_argument("--out", help=f"batch folder (default: {default_out}, named by what is run, so the same "
+                                      "command resumes); a folder holding another batch is refused")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _positive(text: str) -> int:
@@ -93,12 +131,65 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from .compare import Comparison, comparison_batch, default_scenarios
+
+    scenarios = [Path(s) for s in args.scenarios] or default_scenarios()
+    batch = comparison_batch(scenarios, replicates=args.replicates, out=args.out, seed=args.seed, days=args.days)
+    definition = batch.definition
+    if not args.quiet:
+        print(f"Comparing {len(scenarios)} scenarios x {definition['replicates']} replicates "
+              f"(seeds {definition['root_seed']}..{definition['root_seed'] + definition['replicates'] - 1}; "
+              f"baseline '{definition['baseline']}') in {batch.folder}/", file=sys.stderr)
+    outcome = batch.run(workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    comparison = Comparison(batch.measures(), definition["baseline"], folder=batch.folder, outcome=outcome)
+    if not comparison.measures.empty and comparison.baseline in comparison.scenarios:
+        comparison.to_parquet(batch.folder / "comparison.parquet")
+        print(comparison.table_text())
+    return _finish(outcome, batch, "the summary table is comparison.parquet beside it")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import load_sweep
+
+    sweep = load_sweep(args.file)
+    batch = sweep.batch(out=args.out, days=args.days)
+    if not args.quiet:
+        print(f"Sweep '{sweep.spec.name}': {len(sweep.design)} design points ({sweep.spec.design.kind}) x "
+              f"{sweep.spec.replicates} replicates over {', '.join(sweep.keys)}, in {batch.folder}/", file=sys.stderr)
+    outcome = batch.run(workers=args.workers, scheduler=args.scheduler, progress=not args.quiet)
+    return _finish(outcome, batch, "one row per run and measure, with the parameter values as columns")
+
+
+def _finish(outcome, batch, what: str) -> int:
+    from .compare import describe_outcome
+
+    print(f"\n{describe_outcome(outcome, len(batch.tasks))}.\nMeasures of every run: {batch.folder}/measures/ "
+          f"(one Parquet dataset; {what}); run folders in {batch.folder}/runs/", file=sys.stderr)
+    if outcome.interrupted:
+        print("Interrupted: finished runs are kept; run the same command again to do the rest.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if outcome.failures:
+        print(f"{len(outcome.failures)} runs failed (listed in {batch.folder}/failures.json); re-run the same "
+              "command to retry them.", file=sys.stderr)
+        return EXIT_RUNS_FAILED
+    return 0
+
+
 def _validate(args: argparse.Namespace) -> int:
     from .network import EDGE_COLUMNS, load_network
     from .scenario import load_scenario
     from .tables import read_text
 
     path = Path(args.file)
+    if path.suffix.lower() == ".toml" and _is_sweep_file(path):
+        from .sweep import load_sweep
+
+        sweep = load_sweep(path)
+        batch = sweep.batch()
+        print(f"OK: sweep '{sweep.spec.name}' of {len(sweep.design)} design points x {sweep.spec.replicates} "
+              f"replicates = {len(batch.tasks)} runs, on base scenario '{sweep.base.name}'")
+        return 0
     if path.suffix.lower() == ".toml":
         scenario = load_scenario(path)
         network = scenario.network
@@ -115,6 +206,17 @@ def _validate(args: argparse.Namespace) -> int:
               f"{len(network.destinations)} destinations) and {network.n_edges} edges ({places.name}, {edges.name})")
         return 0
     raise InputError(path, "file name", "a .toml scenario or a .csv network file", path.suffix or "no suffix")
+
+
+def _is_sweep_file(path: Path) -> bool:
+    import tomllib
+
+    from .tables import read_text
+
+    try:
+        return "design" in tomllib.loads(read_text(path)) and "base" in tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError:
+        return False
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
 
 @njit(cache=True, inline="always")
 def _arrive(i, head, place, edge, state, state_days, group, destination, destination_of_place, place_country,
-            group_params, events, chunk):
+            group_params, events, chunk, entry_day, day, transit_days):
     """Reach `head`. At one's own destination: claim asylum there; a group with decision days
     then waits for the decision, others are done. Returns True when the agent's day is over."""
     place[i] = head
@@ -155,6 +155,8 @@ def _arrive(i, head, place, edge, state, state_days, group, destination, destina
         return False
     c = place_country[head]
     events[chunk, c, EV_ARRIVALS] += 1
+    # Days since this journey began (the last bin collects longer journeys).
+    transit_days[chunk, min(day - entry_day[i], transit_days.shape[1] - 1)] += 1
     events[chunk, c, EV_ASYLUM_CLAIMS] += 1
     decision_days = group_params[group[i], GP_DECISION_DAYS]
     if decision_days > 0:
@@ -168,7 +170,7 @@ def _arrive(i, head, place, edge, state, state_days, group, destination, destina
 @njit(cache=True, inline="always")
 def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, group, destination,
             budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
-            group_params, events, edge_departures, chunk):
+            group_params, events, edge_departures, chunk, entry_day, day, transit_days):
     """Start edge e: pay the fare, then arrive today if it fits in time_left.
     Returns the time left after arriving, or -1.0 when the agent's day is over."""
     budget_eur[i] = max(budget_eur[i] - edge_fare_eur[e], 0.0)  # clamp float32 rounding only
@@ -178,7 +180,7 @@ def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, stat
     travel = edge_travel_days[e]
     if travel <= time_left + _EPS:
         if _arrive(i, edge_to[e], place, edge, state, state_days, group, destination, destination_of_place,
-                   place_country, group_params, events, chunk):
+                   place_country, group_params, events, chunk, entry_day, day, transit_days):
             return -1.0
         return time_left - travel
     state[i] = IN_TRANSIT
@@ -320,7 +322,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
-               country_policy, place_rest_factor, group_params, params, events, edge_departures):
+               country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days):
     sharpness = params[P_SHARPNESS]
     n_chunks = _chunks(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
@@ -360,6 +362,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 leave = group_params[g, GP_REDEPARTURE] * country_policy[origin_country, CP_REINTEGRATION]
                 if uniform(key, STREAM_REDEPARTURE, identity, day) < leave:
                     state[i] = NEW  # decides how to go tomorrow
+                    entry_day[i] = day  # a new journey: its days in transit count from today
                     events[chunk, origin_country, EV_REPEAT_DEPARTURES] += 1
                 continue
             if s == NEW:
@@ -377,7 +380,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     continue
                 remaining_days[i] = 0.0
                 if _arrive(i, edge_to[edge[i]], place, edge, state, state_days, group, destination,
-                           destination_of_place, place_country, group_params, events, chunk):
+                           destination_of_place, place_country, group_params, events, chunk, entry_day, day,
+                           transit_days):
                     continue
                 time_left = -left
                 first_decision = False  # just arrived: no rest or claim decision today
@@ -499,7 +503,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     events[chunk, entered, EV_CROSSINGS] += 1
                 time_left = _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, group,
                                     destination, budget_eur, edge_to, edge_travel_days, edge_fare_eur,
-                                    destination_of_place, place_country, group_params, events, edge_departures, chunk)
+                                    destination_of_place, place_country, group_params, events, edge_departures, chunk,
+                                    entry_day, day, transit_days)
                 if time_left < 0.0:
                     break
 
@@ -511,7 +516,7 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                    place_country, destination_of_place,
                    edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
                    group_params, country_policy, params, events, edge_departures, smuggler_revenue_eur,
-                   smuggler_requests, smuggler_seated):
+                   smuggler_requests, smuggler_seated, transit_days):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
     person pays, crosses (detection x the edge's smuggled-detection multiplier) and travels;
     the rest wait."""
@@ -545,14 +550,14 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
         # The crossing takes the day; what is left of a longer edge is travelled on later days.
         _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
                 budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
-                group_params, events, edge_departures, 0)
+                group_params, events, edge_departures, 0, entry_day, day, transit_days)
 
 
 @njit(cache=True)
 def admit_at_capped_crossings(place, edge, remaining_days, state, sheltered, state_days, group, destination,
                               budget_eur, n_active, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country,
                               edge_daily_cap, destination_of_place, place_country, group_params, events,
-                              edge_departures):
+                              edge_departures, entry_day, day, transit_days):
     """Crossings with a daily admissions cap let people through in slot order (= order of entry)
     until the day's cap; the rest wait at the border and decide again tomorrow."""
     admitted = np.zeros(edge_daily_cap.shape[0], dtype=np.int64)
@@ -567,7 +572,7 @@ def admit_at_capped_crossings(place, edge, remaining_days, state, sheltered, sta
         events[0, edge_entered_country[e], EV_CROSSINGS] += 1
         _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
                 budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
-                group_params, events, edge_departures, 0)
+                group_params, events, edge_departures, 0, entry_day, day, transit_days)
 
 
 @njit(cache=True)

@@ -112,6 +112,9 @@ class MigrationModel(mesa.Model):
         n_countries = len(self.network.countries)
         self.events_buffer = np.zeros((kernels.N_CHUNKS, n_countries, kernels.N_EVENTS), dtype=np.int64)
         self.departures_buffer = np.zeros((kernels.N_CHUNKS, n_edges), dtype=np.int64)
+        # Arrivals at their destination by days since their journey began, per chunk, for the
+        # whole run (the last bin collects journeys as long as the run or longer).
+        self.transit_days_buffer = np.zeros((kernels.N_CHUNKS, n_days + 1), dtype=np.int64)
         self.revenue_today = np.zeros(n_countries)
         self.smuggler_requests = np.zeros(n_countries, dtype=np.int64)
         self.smuggler_seated = np.zeros(n_countries, dtype=np.int64)
@@ -217,13 +220,14 @@ class MigrationModel(mesa.Model):
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
-            policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer)
+            policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer,
+            self.transit_days_buffer)
         kernels.admit_at_capped_crossings(
             population.place, population.edge, population.remaining_days, population.state, population.sheltered,
             population.state_days, population.group, population.destination, population.budget_eur,
             population.n_active, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
             policy.daily_cap, self.destination_of_place, network.place_country, group_params, self.events_buffer,
-            self.departures_buffer)
+            self.departures_buffer, population.entry_day, day, self.transit_days_buffer)
         kernels.grant_pathway_slots(
             population.agent_id, population.state, population.state_days, population.group, population.destination,
             population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,
@@ -236,7 +240,7 @@ class MigrationModel(mesa.Model):
             policy.detection, policy.pushback_share, policy.detention_share, policy.smuggled_detection,
             policy.smuggler_seats_per_day, group_params, country_policy,
             self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
-            self.smuggler_requests, self.smuggler_seated)
+            self.smuggler_requests, self.smuggler_seated, self.transit_days_buffer)
         self.market.observe(self.smuggler_requests, policy.smuggler_seats_per_day)
         population.n_gone += kernels.allocate_reception(
             population.place, population.state, population.sheltered, population.n_active,

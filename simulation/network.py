@@ -4,6 +4,7 @@ offered both as a networkx graph (for analysis and plots) and as compact arrays 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -292,3 +293,42 @@ def check_reachability(network: Network) -> None:
         if destination not in reached_from_entries:
             raise InputError(network.edges_file, f"paths to destination '{destination}'",
                              "a path from at least one entry", "unreachable from every entry")
+
+
+COUNTRY_COLUMNS = ("country", "name", "eu_member_since", "source")
+
+
+@dataclass(frozen=True)
+class Country:
+    code: str
+    name: str
+    eu_member_since: dt.date | None  # None: not an EU member
+    source: str
+
+    def in_eu_on(self, date: dt.date) -> bool:
+        return self.eu_member_since is not None and self.eu_member_since <= date
+
+
+def load_countries(file: str | Path, network: Network) -> dict[str, Country]:
+    """The network's countries with their names and EU membership (countries.csv); every
+    country of the network must have a row, each with its source."""
+    file = Path(file)
+    countries: dict[str, Country] = {}
+    for row_number, row in read_csv_strict(file, COUNTRY_COLUMNS):
+        code = row["country"]
+        if code in countries:
+            raise InputError(file, _cell(file, row_number, "country"), "each country once", code)
+        since = None
+        if row["eu_member_since"]:
+            try:
+                since = dt.date.fromisoformat(row["eu_member_since"])
+            except ValueError:
+                raise InputError(file, _cell(file, row_number, "eu_member_since"),
+                                 "a date YYYY-MM-DD, or empty for a country outside the EU", row["eu_member_since"]) from None
+        if not row["source"]:
+            raise InputError(file, _cell(file, row_number, "source"), "where the membership date comes from", "an empty cell")
+        countries[code] = Country(code, row["name"] or code, since, row["source"])
+    missing = [c for c in network.countries if c not in countries]
+    if missing:
+        raise InputError(file, "country", f"a row for every country of the network", f"no row for {', '.join(missing)}")
+    return countries

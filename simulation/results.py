@@ -14,7 +14,9 @@ Tables (one row per day and place / edge / country):
              price multiplier, mean fee (EUR) on crossings out of the country, revenue (EUR);
 - pathways:  by legal-pathway scheme: slots issued that day and slots left for the year;
 - government_actions: one row per response a government started or lifted, with its date;
-- daily:     the model-level series collected by Mesa's DataCollector.
+- transit_times: arrivals at their destination by days since their journey began (whole run);
+- daily:     the model-level series collected by Mesa's DataCollector;
+- measures:  the headline measures of the run (simulation/measures.py), one row each.
 
 A run folder is written under a temporary name and renamed when complete; `manifest.json`
 is written last inside it, so a folder with a manifest is a complete run."""
@@ -26,6 +28,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import time
 from importlib import metadata
@@ -35,10 +38,11 @@ import numpy as np
 import pandas as pd
 
 from . import kernels
+from .measures import headline_measures
 from .model import MigrationModel
 
 TABLES = ("stocks", "reception", "pressure", "flows", "events", "smuggling", "pathways", "government_actions",
-          "daily")
+          "transit_times", "daily", "measures")
 # Stock states of people travelling: not yet at a destination, not at home, not finished.
 ON_ROUTE_STATES = ("waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
                    "waiting_at_border", "held_for_return")
@@ -119,9 +123,12 @@ class RunResult:
         for column in ("date", "in_force_from"):
             self.government_actions[column] = pd.to_datetime(self.government_actions[column])
         self.government_actions = self.government_actions.sort_values(["date", "country"], kind="stable").reset_index(drop=True)
+        transit = model.transit_days_buffer.sum(axis=0)
+        self.transit_times = pd.DataFrame({"days_in_transit": np.arange(len(transit)), "arrivals": transit})
         daily = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
         daily.insert(0, "date", self.dates[: len(daily)])
         self.daily = daily
+        self.measures = headline_measures(self)
 
     # ------------------------------------------------------------- summary
     def summary(self) -> pd.DataFrame:
@@ -181,28 +188,43 @@ class RunResult:
             "wall_seconds": round(self.wall_seconds, 3),
             "finished_at_utc": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "bytes_of_state_per_agent": self.model.bytes_per_agent,
-            "tables": {name: f"{name}.parquet" for name in TABLES},
         }
 
-    def save(self, out_dir: str | Path) -> Path:
-        """Write the run folder; refuses a folder that already exists."""
+    def save(self, out_dir: str | Path, tables: tuple[str, ...] = TABLES, manifest_extra: dict | None = None) -> Path:
+        """Write the run folder (the named tables as Parquet, then manifest.json); refuses a
+        folder that already exists. The folder is built under a hidden temporary name and renamed
+        when complete, so a folder with this name is always a whole run."""
         out_dir = Path(out_dir)
         if out_dir.exists():
             raise FileExistsError(f"{out_dir} already exists; choose another --out (nothing was written)")
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        partial = out_dir.parent / f".{out_dir.name}.partial-{os.getpid()}"
+        partial = out_dir.parent / f"{PARTIAL_PREFIX}{out_dir.name}.{os.getpid()}"
+        if partial.exists():
+            shutil.rmtree(partial)
         partial.mkdir()
         checksums = {}
-        for name in TABLES:
+        for name in tables:
             path = partial / f"{name}.parquet"
             getattr(self, name).to_parquet(path, index=False, engine="pyarrow")
-            checksums[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-        manifest = self.manifest() | {"sha256": checksums}
+            checksums[path.name] = sha256_of(path)
+        manifest = self.manifest() | {"tables": {name: f"{name}.parquet" for name in tables}, "sha256": checksums}
+        manifest |= manifest_extra or {}
         temporary = partial / "manifest.json.tmp"
         temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
         temporary.rename(partial / "manifest.json")
         partial.rename(out_dir)
         return out_dir
+
+
+PARTIAL_PREFIX = ".partial-"  # a run folder being written: never complete, safe to remove
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _country_pressure(reception: pd.DataFrame) -> pd.DataFrame:

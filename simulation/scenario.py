@@ -20,13 +20,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import InputError
-from .network import MODES, Network, load_network
+from .network import MODES, Country, Network, load_countries, load_network
 from .government import ResponseRule
 from .levers import ReturnSettings
 from .smuggling import MarketSettings
 from .tables import read_text
 
-PATH_KEYS = (("network", "places"), ("network", "edges"))
+PATH_KEYS = (("network", "places"), ("network", "edges"), ("network", "countries"))
 ADDITIVE_KEYS = ("levers", "responses")
 Probability = Field(ge=0.0, le=1.0)
 
@@ -43,6 +43,7 @@ class Period(_Strict):
 class NetworkFiles(_Strict):
     places: str
     edges: str
+    countries: str | None = None  # names and EU membership (used by the headline measures)
 
 
 class MonthlyInflow(_Strict):
@@ -238,6 +239,8 @@ class Scenario:
         self.file = file
         self._data = data
         self.network: Network = load_network(spec.network.places, spec.network.edges)
+        self.countries: dict[str, Country] = (
+            load_countries(spec.network.countries, self.network) if spec.network.countries else {})
         _check_against_network(self, file)
         self.levers()  # every lever block is checked now, before any run
         self._check_responses()
@@ -259,6 +262,11 @@ class Scenario:
         except ValidationError as error:
             raise _as_input_error(error, file) from None
         return cls(spec, data, str(file) if file is not None else None)
+
+    def data(self) -> dict[str, Any]:
+        """A copy of the scenario's data as read (after extends, paths absolute), for building
+        variants: change it and pass it to `Scenario.from_dict`."""
+        return copy.deepcopy(self._data)
 
     def with_changes(self, **changes: Any) -> "Scenario":
         """A copy with top-level or dotted keys replaced, e.g. with_changes(**{"period.days": 30})."""

@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def tiny_data() -> dict:
     data = tomllib.loads((TINY / "tiny.toml").read_text())
-    data["network"] = {"places": str(TINY / "places.csv"), "edges": str(TINY / "edges.csv")}
+    data["network"] = {"places": str(TINY / "places.csv"), "edges": str(TINY / "edges.csv"),
+                       "countries": str(TINY / "countries.csv")}
     return data
 
 

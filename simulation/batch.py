@@ -1,0 +1,254 @@
+"""A batch of runs in one folder: resumable, on local processes or a Dask cluster.
+
+    <batch>/batch.json        what the batch is (its kind, definition and runs); written once
+    <batch>/runs/<run_id>/    one run folder each (Parquet tables, measures.parquet, manifest.json)
+    <batch>/measures/         every finished run's measures as one Parquet dataset (hive-partitioned)
+    <batch>/failures.json     runs that failed in the last attempt, with scenario, seed and error
+
+Never losing work: a run folder only gets its name when it is complete (tasks.run_task via
+RunResult.save), so on a re-run a folder whose manifest matches the run's key and whose files
+match their hashes is kept, a half-written folder (".partial-...") is removed and redone, and a
+folder that does not verify is moved aside (renamed ".stale-...") and redone. A batch folder
+holding a different batch is refused, never overwritten.
+
+Executors: local worker processes (spawned; one Numba thread each) by default, or a Dask
+distributed cluster given its scheduler address. Either way each task is plain data (tasks.py)
+and the result that comes back is small; the run folders are written by the workers, so on a
+cluster the batch folder must be on storage every worker can reach."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+from tqdm import tqdm
+
+from .results import PARTIAL_PREFIX
+from .tasks import read_manifest, read_measures, run_task, verify_run
+
+BATCH_FILE = "batch.json"
+STALE_PREFIX = ".stale-"
+
+
+class BatchConflict(FileExistsError):
+    """The output folder exists and holds something other than this batch."""
+
+
+@dataclass
+class BatchOutcome:
+    folder: Path
+    completed: list[str] = field(default_factory=list)  # run ids finished in this attempt
+    reused: list[str] = field(default_factory=list)  # run ids already complete before it
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+    wall_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures and not self.interrupted
+
+
+class Batch:
+    """Runs given as tasks (tasks.make_task) under one folder."""
+
+    def __init__(self, folder: str | Path, kind: str, definition: dict[str, Any], tasks: list[dict[str, Any]]):
+        self.folder = Path(folder)
+        self.kind = kind
+        self.definition = definition
+        self.tasks = tasks
+        ids = [t["run_id"] for t in tasks]
+        if len(set(ids)) != len(ids):
+            raise ValueError("run ids in a batch must be unique")
+        self.key = hashlib.sha256(json.dumps(
+            {"kind": kind, "runs": sorted(t["run_key"] for t in tasks)}, sort_keys=True).encode()).hexdigest()
+
+    # ------------------------------------------------------------ folder
+    def run_folder(self, run_id: str) -> Path:
+        return self.folder / "runs" / run_id
+
+    def prepare(self) -> None:
+        """Create the batch folder, or check that an existing one holds this same batch."""
+        description = self.folder / BATCH_FILE
+        if self.folder.exists():
+            if not description.is_file():
+                if any(self.folder.iterdir()):
+                    raise BatchConflict(f"{self.folder} exists and is not a batch folder; choose another --out "
+                                        "(nothing was written)")
+            else:
+                try:
+                    existing = json.loads(description.read_text(encoding="utf-8"))
+                except ValueError:
+                    raise BatchConflict(f"{description} is not readable JSON; choose another --out") from None
+                if existing.get("batch_key") != self.key:
+                    raise BatchConflict(
+                        f"{self.folder} holds a different batch (other scenarios, seeds, replicates or data); "
+                        "choose another --out (nothing was written)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "runs").mkdir(exist_ok=True)
+        if not description.is_file():
+            runs = [{"run_id": t["run_id"], "run_key": t["run_key"], "seed": t["seed"], "days": t["days"],
+                     "labels": t["labels"]} for t in self.tasks]
+            _write_atomically(description, {
+                "kind": self.kind, "batch_key": self.key, "created_utc": _now(), "definition": self.definition,
+                "runs": runs})
+        for leftover in (self.folder / "runs").glob(f"{PARTIAL_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)  # a run killed while writing: never complete
+
+    def pending(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """(tasks still to run, run ids already complete and verified)."""
+        todo, done = [], []
+        for task in self.tasks:
+            folder = self.run_folder(task["run_id"])
+            if verify_run(folder, task["run_key"]):
+                done.append(task["run_id"])
+                continue
+            if folder.exists():  # incomplete, corrupted, or another run's: keep it aside, redo
+                folder.rename(folder.with_name(f"{STALE_PREFIX}{folder.name}.{dt.datetime.now():%Y%m%d-%H%M%S}"))
+            todo.append(task)
+        return todo, done
+
+    # --------------------------------------------------------------- run
+    def run(self, workers: int | None = None, scheduler: str | None = None, progress: bool = True) -> BatchOutcome:
+        started = time.perf_counter()
+        self.prepare()
+        todo, done = self.pending()
+        outcome = BatchOutcome(self.folder, reused=done)
+        if done and progress:
+            print(f"{len(done)} of {len(self.tasks)} runs already complete in {self.folder}; running the other "
+                  f"{len(todo)}", file=sys.stderr)
+        by_id = {t["run_id"]: t for t in todo}
+        bar = tqdm(total=len(self.tasks), initial=len(done), desc=f"{self.kind} runs", unit="run",
+                   disable=not progress or not todo, smoothing=0.1)
+        try:
+            executor = dask_results if scheduler else local_results
+            for result in executor(todo, workers=workers, scheduler=scheduler):
+                task = by_id[result["run_id"]]
+                if result["ok"]:
+                    outcome.completed.append(result["run_id"])
+                else:
+                    failure = {"run_id": task["run_id"], "scenario": task["scenario"]["name"],
+                               "scenario_file": task["scenario"]["file"], "seed": task["seed"],
+                               "labels": task["labels"], "error": result["error"],
+                               "traceback": result.get("traceback")}
+                    outcome.failures.append(failure)
+                    bar.write(f"run {task['run_id']} failed (scenario {failure['scenario']}, seed {task['seed']}): "
+                              f"{result['error']}", file=sys.stderr)
+                bar.update(1)
+                bar.set_postfix(failed=len(outcome.failures), refresh=False)
+        except KeyboardInterrupt:
+            outcome.interrupted = True
+        finally:
+            bar.close()
+        outcome.wall_seconds = time.perf_counter() - started
+        _write_atomically(self.folder / "failures.json", outcome.failures)
+        self.write_dataset()
+        return outcome
+
+    # ----------------------------------------------------------- results
+    def measures(self) -> pd.DataFrame:
+        """Measures of every complete run, with the run's labels as columns."""
+        frames = []
+        for task in self.tasks:
+            folder = self.run_folder(task["run_id"])
+            manifest = read_manifest(folder)
+            if manifest is None or manifest.get("run_key") != task["run_key"]:
+                continue
+            table = read_measures(folder)
+            for column, value in reversed(list(task["labels"].items())):
+                table.insert(0, column, value)
+            table.insert(0, "seed", task["seed"])
+            table.insert(0, "run_id", task["run_id"])
+            frames.append(table)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def write_dataset(self, partition_by: str | None = None) -> Path | None:
+        """All complete runs' measures as one Parquet dataset under <batch>/measures/,
+        partitioned by the batch's first label (scenario for a comparison, design point for
+        a sweep). Replaced as a whole: written aside, then swapped in."""
+        import pyarrow as pa
+        import pyarrow.dataset as ds
+
+        table = self.measures()
+        if table.empty:
+            return None
+        partition_by = partition_by or next(iter(self.tasks[0]["labels"]))
+        target = self.folder / "measures"
+        staging = self.folder / f".measures.writing-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        ds.write_dataset(pa.Table.from_pandas(table, preserve_index=False), staging, format="parquet",
+                         partitioning=[partition_by], partitioning_flavor="hive",
+                         basename_template="part-{i}.parquet")
+        if target.exists():
+            old = self.folder / f".measures.old-{os.getpid()}"
+            target.rename(old)
+            staging.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            staging.rename(target)
+        return target
+
+
+def local_results(tasks: list[dict[str, Any]], workers: int | None = None, **_) -> Iterator[dict[str, Any]]:
+    """Run tasks on local worker processes, yielding results as they finish."""
+    if not tasks:
+        return
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    # Spawned, not forked: a fork of a process whose Numba threads have started is unsafe.
+    context = multiprocessing.get_context("spawn")
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    futures = {pool.submit(run_task, task): task for task in tasks}
+    try:
+        for future in concurrent.futures.as_completed(futures):
+            yield _result_of(future, futures[future])
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def dask_results(tasks: list[dict[str, Any]], scheduler: str | None = None, **_) -> Iterator[dict[str, Any]]:
+    """Run tasks on a Dask distributed cluster (its scheduler address), yielding results."""
+    if not tasks:
+        return
+    from dask.distributed import Client, as_completed
+
+    with Client(scheduler, set_as_default=False) as client:
+        # One task per run, keyed by the run's key; the task is plain data, the result small.
+        futures = [client.submit(run_task, task, key=f"balkansim-run-{task['run_key']}", pure=False)
+                   for task in tasks]
+        by_key = {future.key: task for future, task in zip(futures, tasks)}
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                yield _result_of(future, by_key[future.key])
+        except BaseException:
+            client.cancel(futures)
+            raise
+
+
+def _result_of(future, task: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return future.result()
+    except Exception as error:  # the worker itself died or the task could not be sent
+        return {"run_id": task["run_id"], "run_key": task["run_key"], "ok": False,
+                "error": f"worker failed: {type(error).__name__}: {error}", "wall_seconds": 0.0}
+
+
+def _write_atomically(path: Path, content: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

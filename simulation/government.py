@@ -12,6 +12,8 @@ that neighbour responds in turn: nothing in the code names the chain."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import weakref
 from typing import Literal
 
 import mesa
@@ -54,7 +56,23 @@ class ResponseRule(BorderEnforcement.Parameters):
         return data
 
 
+class _IdCountersByModel(weakref.WeakKeyDictionary):
+    """Mesa 3.3's `Agent._ids` is a class-level dict of id counters holding every model ever
+    built, so a worker that runs many simulations keeps them all in memory (mesa#3179, fixed
+    upstream after 3.3). The same counters, held weakly: a finished model can be freed."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
 class Government(mesa.Agent):
+    _ids = _IdCountersByModel()  # looked up by mesa.Agent.__init__ as self._ids
+
     def __init__(self, model: mesa.Model, country: str, settings: dict, rules: list[ResponseRule] = ()):
         super().__init__(model)
         self.country = country

@@ -133,11 +133,8 @@ class Sweep:
         if not base_path.is_file():
             raise InputError(path, "base", "an existing scenario file (relative to this file)", spec.base)
         base = load_scenario(base_path)
-        for key in spec.parameters:
-            try:
-                set_value(base.data(), key, 0)
-            except KeyError as error:
-                raise InputError(path, f"parameters.{key}", "a key of the base scenario", error.args[0]) from None
+        for key, parameter in spec.parameters.items():
+            _check_parameter(path, base, key, parameter)
         return cls(spec, path, base)
 
     def scenario_at(self, point: int) -> Scenario:
@@ -183,6 +180,32 @@ class Sweep:
             low, high = (min(parameter.values), max(parameter.values)) if parameter.values else (parameter.min, parameter.max)
             bounds.append([low, high])
         return {"num_vars": len(self.keys), "names": self.keys, "bounds": bounds}
+
+
+def _check_parameter(path: Path, base: Scenario, key: str, parameter: ParameterRange) -> None:
+    """The key must lead into the base scenario, and the scenario must accept the parameter's
+    lowest and highest value there: checked one parameter at a time, so the error names it."""
+    low, high = (min(parameter.values), max(parameter.values)) if parameter.values else (parameter.min, parameter.max)
+    integer = _is_integer(base.data(), key, parameter) if _key_exists(base.data(), key) else False
+    for value in dict.fromkeys((low, high)):
+        data = base.data()
+        try:
+            set_value(data, key, int(round(value)) if integer else float(value))
+        except KeyError as error:
+            raise InputError(path, f"parameters.{key}", "a key of the base scenario", error.args[0]) from None
+        try:
+            Scenario.from_dict(data, file=base.file)
+        except InputError as error:
+            raise InputError(path, f"parameters.{key}",
+                             f"values the base scenario accepts there ({error.key}: expected {error.expected})",
+                             value) from None
+
+
+def _key_exists(data: dict[str, Any], key: str) -> bool:
+    try:
+        return _get_value(data, key) is not None
+    except (KeyError, IndexError, TypeError):
+        return False
 
 
 def load_sweep(path: str | Path) -> Sweep:
@@ -249,7 +272,7 @@ def set_value(data: dict[str, Any], key: str, value: Any) -> None:
             target[part] = value
         else:
             if part not in target:
-                if parts[i + 1:] and not isinstance(parts[i + 1], tuple) and i + 2 == len(parts):
+                if i >= 1 and i + 2 == len(parts) and not isinstance(parts[i + 1], tuple):
                     target[part] = {}  # e.g. countries.RS.<setting> for a country without settings yet
                 else:
                     raise KeyError(f"{key}: no '{part}' in the scenario")

@@ -190,3 +190,16 @@ def test_cli_exit_codes(tmp_path):
     process = cli("compare", *scenarios, "--replicates", "1", "--out", str(taken), "--quiet")
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 2 and "not a batch folder" in stderr
+
+
+def test_a_finished_run_is_freed_so_a_long_lived_worker_does_not_grow():
+    import gc
+    import weakref
+
+    from simulation import simulate
+
+    result = simulate(tiny_scenario())
+    model = weakref.ref(result.model)
+    del result
+    gc.collect()
+    assert model() is None  # nothing (Mesa's agent-id counters included) holds on to the model

@@ -29,6 +29,14 @@ def read_csv_strict(
     path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
 ) -> list[tuple[int, dict[str, str]]]:
     """Rows as (spreadsheet row number, {column: stripped text}); optional columns may be absent."""
+    return read_csv_table(path, columns, optional)[1]
+
+
+def read_csv_table(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header as written and the rows as read_csv_strict gives them: for callers that must
+    know which optional columns the file really has (absent ones read as empty cells)."""
     text = read_text(path)
     if not text.strip():
         raise InputError(path, "header", f"a header row with columns {', '.join(columns)}", "an empty file")
@@ -56,4 +64,4 @@ def read_csv_strict(
             rows.append((row_number, {h: c.strip() for h, c in zip(header, cells)} | {c: "" for c in optional if c not in header}))
     except csv.Error as error:
         raise InputError(path, "rows", "well-formed CSV", str(error)) from None
-    return rows
+    return header, rows

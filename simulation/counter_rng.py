@@ -39,6 +39,7 @@ STREAM_REDEPARTURE = 80
 STREAM_AVR = 81
 STREAM_READMISSION = 82  # + 0..16 (move number; 16 for smuggled crossings)
 STREAM_READMISSION_WHERE = 100  # + 0..16
+STREAM_RETRY = 117
 
 
 @njit(cache=True, inline="always")

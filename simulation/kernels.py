@@ -34,13 +34,13 @@ from .counter_rng import (
     STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
     STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, STREAM_AWARE, STREAM_ELIGIBLE, STREAM_IRREGULAR,
     STREAM_FALLBACK, STREAM_DECISION, STREAM_RETURN, STREAM_REDEPARTURE, STREAM_AVR, STREAM_READMISSION,
-    STREAM_READMISSION_WHERE, uniform,
+    STREAM_READMISSION_WHERE, STREAM_RETRY, uniform,
 )
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
     DID_NOT_LEAVE, FINISHED, GONE, IN_TRANSIT, LEFT_LEGALLY, NEW, RETURNED, STUCK_WITHOUT_MONEY,
     WAITING_AT_BORDER, WAITING_FOR_SMUGGLER, WAITING_FOR_VISA, WITHOUT_STATUS, HELD_FOR_READMISSION,
-    HELD_FOR_RETURN_HOME,
+    HELD_FOR_RETURN_HOME, TURNED_BACK,
 )
 
 # Event columns, counted by country (the country entered, for crossings; the returning country,
@@ -82,8 +82,8 @@ N_CP = 9
 
 # Behaviour scalars passed to the kernels as one float64 array.
 P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
-P_EARNINGS, P_DETENTION_DAYS = 5, 6
-N_PARAMS = 7
+P_EARNINGS, P_DETENTION_DAYS, P_RETRY = 5, 6, 7
+N_PARAMS = 8
 
 # Agents are split into chunks of consecutive slots; each chunk keeps its own counts. Results do
 # not depend on the number of chunks (counts are integers, capacity quotas follow slot order),
@@ -211,7 +211,7 @@ def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_strea
     if refused:
         events[chunk, entered, EV_APPREHENSIONS] += 1
         events[chunk, entered, EV_PUSHBACKS] += 1
-        state[i] = AT_PLACE
+        state[i] = TURNED_BACK
         state_days[i] = 0
         return True
     if uniform(key, detection_stream, identity, day) >= detection:
@@ -220,7 +220,7 @@ def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_strea
     outcome = uniform(key, outcome_stream, identity, day)
     if outcome < edge_pushback[e]:
         events[chunk, entered, EV_PUSHBACKS] += 1
-        state[i] = AT_PLACE
+        state[i] = TURNED_BACK
         state_days[i] = 0
         return True
     if outcome < edge_pushback[e] + edge_detention[e]:
@@ -414,6 +414,11 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                             else:
                                 state[i] = RETURNED
                             break
+                    if state[i] == TURNED_BACK:
+                        # Turned back at a border: tries again today only with the retry chance.
+                        if uniform(key, STREAM_RETRY, identity, day) >= params[P_RETRY]:
+                            break
+                        state[i] = AT_PLACE
                     rest = params[P_REST] * place_rest_factor[p]
                     if sheltered[i] == 0:
                         rest *= params[P_ROUGH_FACTOR]
@@ -610,7 +615,7 @@ def _present(s):
     """People at a place who need shelter there (claimants awaiting a decision are in the
     destination's reception system)."""
     return (s == AT_PLACE or s == WAITING_FOR_SMUGGLER or s == STUCK_WITHOUT_MONEY or s == AWAITING_DECISION
-            or s == WAITING_AT_BORDER)
+            or s == WAITING_AT_BORDER or s == TURNED_BACK)
 
 
 @njit(cache=True, parallel=True)
@@ -664,7 +669,7 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
                     if newcomer_rank[p] < newcomer_quota[chunk, p]:
                         sheltered[i] = 1
                     newcomer_rank[p] += 1
-                if s == AT_PLACE:
+                if s == AT_PLACE or s == TURNED_BACK:
                     chunk_stocks[chunk, p, ST_WAITING] += 1
                 elif s == WAITING_FOR_SMUGGLER:
                     chunk_stocks[chunk, p, ST_WAITING_SMUGGLER] += 1

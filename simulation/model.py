@@ -105,6 +105,7 @@ class MigrationModel(mesa.Model):
         params[kernels.P_SMUGGLER_USE] = b.smuggler_use_probability
         params[kernels.P_EARNINGS] = b.informal_earnings_eur_per_day
         params[kernels.P_DETENTION_DAYS] = b.detention_days
+        params[kernels.P_RETRY] = b.retry_probability_per_day_after_turned_back
         self.params = params
 
     def _setup_records(self) -> None:

@@ -24,6 +24,7 @@ APPLYING = 9  # asked for a legal-pathway slot today; the serial pass decides
 WAITING_AT_BORDER = 10  # queued at a crossing with a daily admissions cap; the serial pass decides
 HELD_FOR_RETURN_HOME = 11  # apprehended and readmitted: held, then returned to the origin
 HELD_FOR_READMISSION = 12  # apprehended and readmitted: held, then returned to the previous country
+TURNED_BACK = 13  # pushed back or refused at a border: waits where it is; tries again on a day with the retry chance
 FINISHED = 16
 ARRIVED = 16  # reached the intended destination (and, where decided, was recognised)
 CLAIMED_ASYLUM_IN_TRANSIT = 17  # claimed asylum in a transit country and stays

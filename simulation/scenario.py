@@ -139,6 +139,8 @@ class Behaviour(_Strict):
     crowding_cost_eur: float = Field(ge=0, le=1e6, description="route-choice cost per unit of transit pressure above 1")
     informal_earnings_eur_per_day: float = Field(ge=0, le=1e4)
     detention_days: int = Field(ge=0, le=365)
+    retry_probability_per_day_after_turned_back: float = Field(default=1.0, ge=0, le=1, description=(
+        "daily chance that someone pushed back or refused at a border tries to move on again (1: at once)"))
     reintegration_eur_halving_redeparture: float = Field(default=2000.0, gt=0, le=1e6, description=(
         "reintegration support (EUR per person) that halves a returnee's chance of leaving again"))
 

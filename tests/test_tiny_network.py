@@ -57,6 +57,33 @@ def test_route_split_follows_the_softmax_on_expected_cost():
     assert abs(pushbacks / south_attempts - 0.5) < 5 * math.sqrt(0.25 / south_attempts)
 
 
+@pytest.mark.parametrize("retry", [0.5, 0.1])
+def test_people_turned_back_try_again_with_the_retry_chance(retry):
+    # The northern route is closed and Bulgaria pushes back everyone it detects (half of those
+    # crossing): a pushed-back person tries again on a later day with the retry chance, so
+    # each day's attempts by the turned-back are about retry x those still waiting.
+    def run(retry_probability):
+        return simulate(tiny_scenario(
+            inflow={"monthly": [{"month": "2020-01", "entry": "start", "people": 31_000}]},
+            behaviour={"retry_probability_per_day_after_turned_back": retry_probability},
+            countries={"MK": {"border_closed": True},
+                       "BG": {"border_detection_probability": 0.5, "pushback_share": 1.0}},
+            period={"days": 10}))
+
+    eager, patient = run(1.0), run(retry)
+    assert _events(patient, "BG").pushbacks.sum() < _events(eager, "BG").pushbacks.sum()
+    # Day 1: only the first day's 1,000 people try (half are pushed back). Day 2: day 2's
+    # newcomers try, and of the 500 turned back about `retry` x 500 try again.
+    attempts = _events(patient, "BG").apprehensions / 0.5  # detected = half of those trying
+    day2 = pd.Timestamp("2020-01-03")
+    first_tries = 1_000
+    expected = first_tries + retry * 500
+    assert abs(attempts[day2] - expected) < 5 * math.sqrt(expected) * 2
+    # Nobody is lost: everyone has arrived, is on the route or waits turned back.
+    stocks = patient.stocks[patient.stocks.date == patient.stocks.date.max()].people.sum()
+    assert stocks == 10_000
+
+
 def test_detention_holds_people_for_the_detention_days():
     # Only the north route (Bulgaria closed); North Macedonia detains everyone it detects for
     # 2 days: detained on day 1, held on days 2 and 3, released on day 3, on to goal on day 4.

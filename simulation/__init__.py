@@ -13,7 +13,8 @@ from .network import Network, load_network
 from .results import RunResult, simulate
 from .scenario import Scenario, load_scenario
 
-SCENARIO_DIR = Path(__file__).resolve().parents[1] / "scenarios"
+REPO_DIR = Path(__file__).resolve().parents[1]
+SCENARIO_DIR = REPO_DIR / "scenarios"
 DEFAULT_SCENARIO = SCENARIO_DIR / "baseline.toml"
 
 __all__ = [

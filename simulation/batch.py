@@ -19,6 +19,7 @@ cluster the batch folder must be on storage every worker can reach."""
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -29,7 +30,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pandas as pd
 from tqdm import tqdm
@@ -131,8 +132,7 @@ class Batch:
         bar = tqdm(total=len(self.tasks), initial=len(done), desc=f"{self.kind} runs", unit="run",
                    disable=not progress or not todo, smoothing=0.1)
         try:
-            executor = dask_results if scheduler else local_results
-            for result in executor(todo, workers=workers, scheduler=scheduler):
+            for result in task_results(todo, workers=workers, scheduler=scheduler):
                 task = by_id[result["run_id"]]
                 if result["ok"]:
                     outcome.completed.append(result["run_id"])
@@ -199,40 +199,46 @@ class Batch:
         return target
 
 
-def local_results(tasks: list[dict[str, Any]], workers: int | None = None, **_) -> Iterator[dict[str, Any]]:
-    """Run tasks on local worker processes, yielding results as they finish."""
-    if not tasks:
+@contextlib.contextmanager
+def task_executor(workers: int | None = None, scheduler: str | None = None) -> Iterator[concurrent.futures.Executor]:
+    """A concurrent.futures executor: local worker processes (spawned, not forked: a fork of a
+    process whose Numba threads have started is unsafe), or a Dask distributed cluster given its
+    scheduler address (through the client's own concurrent.futures interface)."""
+    if scheduler:
+        from dask.distributed import Client
+
+        with Client(scheduler, set_as_default=False) as client:
+            executor = client.get_executor(pure=False)
+            try:
+                yield executor
+            finally:
+                executor.shutdown(wait=False)
         return
-    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
-    # Spawned, not forked: a fork of a process whose Numba threads have started is unsafe.
     context = multiprocessing.get_context("spawn")
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
-    futures = {pool.submit(run_task, task): task for task in tasks}
+    executor = concurrent.futures.ProcessPoolExecutor(max_workers=max(1, workers or os.cpu_count() or 1),
+                                                      mp_context=context)
     try:
-        for future in concurrent.futures.as_completed(futures):
-            yield _result_of(future, futures[future])
+        yield executor
     except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
+        executor.shutdown(wait=False, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    executor.shutdown(wait=True)
 
 
-def dask_results(tasks: list[dict[str, Any]], scheduler: str | None = None, **_) -> Iterator[dict[str, Any]]:
-    """Run tasks on a Dask distributed cluster (its scheduler address), yielding results."""
+def task_results(tasks: list[dict[str, Any]], workers: int | None = None, scheduler: str | None = None,
+                 function: Callable[[dict[str, Any]], dict[str, Any]] = run_task) -> Iterator[dict[str, Any]]:
+    """Run tasks (plain data) with `function` on local processes or Dask, yielding results as they
+    finish; a task whose worker died comes back as a failed result."""
     if not tasks:
         return
-    from dask.distributed import Client, as_completed
-
-    with Client(scheduler, set_as_default=False) as client:
-        # One task per run, keyed by the run's key; the task is plain data, the result small.
-        futures = [client.submit(run_task, task, key=f"balkansim-run-{task['run_key']}", pure=False)
-                   for task in tasks]
-        by_key = {future.key: task for future, task in zip(futures, tasks)}
+    with task_executor(min(workers or os.cpu_count() or 1, len(tasks)), scheduler) as executor:
+        futures = {executor.submit(function, task): task for task in tasks}
         try:
-            for future in as_completed(futures, loop=client.loop):
-                yield _result_of(future, by_key[future.key])
+            for future in concurrent.futures.as_completed(futures):
+                yield _result_of(future, futures[future])
         except BaseException:
-            client.cancel(futures)
+            for future in futures:
+                future.cancel()
             raise
 
 

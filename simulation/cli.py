@@ -5,6 +5,7 @@
                                                                   scenarios side by side over replicates
     balkansim sweep FILE [--workers K] [--scheduler ADDRESS] [--out DIR]   a parameter sweep
     balkansim validate FILE                                       check a scenario, sweep or network file
+    balkansim report BATCH_DIR [--out FILE.pdf]                   a short PDF briefing from a comparison batch
 
 Exit codes: 0 done; 1 some runs of a batch failed (the rest finished); 2 bad input or an output
 folder that would be overwritten; 130 interrupted (re-run the same command to resume).
@@ -72,6 +73,49 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("--days", type=_positive, help="simulate only the first N days of each run")
     _batch_options(sweep, "runs/sweep-<name>-<hash>")
     sweep.set_defaults(handler=_sweep)
+
+    calibrate = commands.add_parser(
+        "calibrate", help="fit the behaviour parameters to observed series (an ensemble of fits), then validate")
+    calibrate.add_argument("targets", nargs="?", help="targets file (default: calibration/targets.toml)")
+    calibrate.add_argument("--quick", action="store_true",
+                           help="the targets file's [quick] ensemble: the whole pipeline in minutes, not for conclusions")
+    calibrate.add_argument("--workers", type=_positive, help="runs in parallel (default: one per CPU core)")
+    calibrate.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster instead")
+    calibrate.add_argument("--out", help="calibration folder (default: calibration/fitted, or "
+                                         "runs/calibration-quick with --quick); an interrupted calibration resumes")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress bars")
+    calibrate.set_defaults(handler=_calibrate)
+
+    validate_fit = commands.add_parser(
+        "validate-fit", help="rerun the fitted ensembles and report the fit per series (part of calibrate)")
+    for argument, options in (("targets", {"nargs": "?", "help": "targets file (default: calibration/targets.toml)"}),
+                              ("--quick", {"action": "store_true", "help": "the calibration was made with --quick"}),
+                              ("--workers", {"type": _positive, "help": "runs in parallel"}),
+                              ("--scheduler", {"metavar": "ADDRESS", "help": "a Dask cluster's scheduler"}),
+                              ("--out", {"help": "calibration folder (as given to calibrate)"}),
+                              ("--quiet", {"action": "store_true", "help": "no progress bar"})):
+        validate_fit.add_argument(argument, **options)
+    validate_fit.set_defaults(handler=_validate_fit)
+
+    report = commands.add_parser("report", help="a short PDF briefing from a comparison batch folder")
+    report.add_argument("batch", metavar="BATCH_DIR", help="a folder written by `balkansim compare`")
+    report.add_argument("--out", metavar="FILE.pdf",
+                        help="the PDF to write (default: BATCH_DIR/briefing.pdf); figures go beside it as PNG and SVG")
+    report.add_argument("--calibration", metavar="FILE",
+                        help="calibration-fit table (default: calibration/fitted/validation.parquet in BATCH_DIR or "
+                             "the current folder, when it exists)")
+    report.add_argument("--sensitivity", metavar="FILE",
+                        help="sensitivity-index table (default: sensitivity.parquet in BATCH_DIR or the current "
+                             "folder, when it exists)")
+    report.set_defaults(handler=_report)
+
+    sensitivity = commands.add_parser(
+        "sensitivity", help="Morris or Sobol indices of the headline measures from a sweep file (SALib)")
+    sensitivity.add_argument("file", nargs="?", help="a sweep file with a morris or sobol design (default: "
+                                                     "scenarios/sweeps/sensitivity_morris.toml)")
+    sensitivity.add_argument("--days", type=_positive, help="simulate only the first N days of each run")
+    _batch_options(sensitivity, "runs/sweep-<name>-<hash>")
+    sensitivity.set_defaults(handler=_sensitivity)
 
     validate = commands.add_parser("validate", help="check a scenario or sweep (.toml) or network (.csv) file")
     validate.add_argument("file", help="scenario TOML, or places.csv / edges.csv of a network")
@@ -173,6 +217,69 @@ def _finish(outcome, batch, what: str) -> int:
         print(f"{len(outcome.failures)} runs failed (listed in {batch.folder}/failures.json); re-run the same "
               "command to retry them.", file=sys.stderr)
         return EXIT_RUNS_FAILED
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    from . import SCENARIO_DIR
+    from .sensitivity import ranking_text, run_sensitivity
+
+    file = Path(args.file) if args.file else SCENARIO_DIR / "sweeps" / "sensitivity_morris.toml"
+    table, batch, outcome = run_sensitivity(file, out=args.out, workers=args.workers, scheduler=args.scheduler,
+                                            progress=not args.quiet, days=args.days)
+    if table is not None:
+        print(ranking_text(table))
+        print(f"\nIndices: {batch.folder}/sensitivity.parquet", file=sys.stderr)
+    return _finish(outcome, batch, "one row per run and measure, with the parameter values as columns")
+
+
+def _calibration_inputs(args: argparse.Namespace):
+    from . import REPO_DIR
+    from .targets import load_targets
+
+    targets = load_targets(Path(args.targets) if args.targets else REPO_DIR / "calibration" / "targets.toml")
+    default = Path("runs") / "calibration-quick" if args.quick else REPO_DIR / "calibration" / "fitted"
+    return targets, Path(args.out) if args.out else default
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from .calibrate import calibrate
+
+    targets, folder = _calibration_inputs(args)
+    settings = targets.spec.quick if args.quick else targets.spec.ensemble
+    if not args.quiet:
+        print(f"Calibrating {len(targets.keys)} parameters of '{targets.scenario.name}' against "
+              f"{len(targets.spec.targets)} series: {settings.members} members x {settings.trials} runs per fit, "
+              f"in {folder}/ (re-run the same command to resume)", file=sys.stderr)
+    calibrate(targets, folder, quick=args.quick, workers=args.workers, scheduler=args.scheduler,
+              progress=not args.quiet)
+    print((folder / "report.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def _validate_fit(args: argparse.Namespace) -> int:
+    from .validation import validate_fit
+
+    targets, folder = _calibration_inputs(args)
+    validate_fit(targets, folder, quick=args.quick, workers=args.workers, scheduler=args.scheduler,
+                 progress=not args.quiet)
+    print((folder / "report.md").read_text(encoding="utf-8"))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import make_report
+
+    batch = Path(args.batch)
+    if not (batch / "batch.json").exists():
+        print(f"error: {batch} is not a batch folder (no batch.json); make one with `balkansim compare`",
+              file=sys.stderr)
+        return EXIT_INPUT_ERROR
+    briefing = make_report(batch, out=args.out, calibration=args.calibration, sensitivity=args.sensitivity)
+    print(f"Briefing: {briefing.pdf} ({briefing.pages} pages); figures as PNG and SVG beside it: "
+          f"{', '.join(briefing.figures)}")
+    for what, path in (("calibration", briefing.calibration), ("sensitivity", briefing.sensitivity)):
+        print(f"  {what}: {path if path else 'no table found, page left out'}")
     return 0
 
 

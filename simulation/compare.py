@@ -183,31 +183,12 @@ class Comparison:
         temporary.replace(path)
         return path
 
-    def plot(self, measures: Sequence[tuple[str, str]] | None = None, ax=None):
-        """Each measure's difference from the baseline, median with 5-95 % band, one panel row
-        per measure; returns the matplotlib Figure."""
-        import matplotlib.pyplot as plt
+    def plot(self, measures: Sequence[tuple[str, str]] | None = None):
+        """Each measure's difference from the baseline with its 5-95 % band, one panel per
+        measure (plots.comparison_chart); returns the matplotlib Figure."""
+        from .plots import comparison_chart
 
-        summary = self.summary()
-        measures = measures or [("irregular_crossings_into_eu", "all"), ("arrivals", "all"),
-                                ("days_over_capacity", "all"), ("smuggler_revenue_eur", "all")]
-        others = [s for s in self.scenarios if s != self.baseline]
-        figure, axes = plt.subplots(len(measures), 1, figsize=(7, 1.2 + 0.45 * len(others) * len(measures)),
-                                    squeeze=False) if ax is None else (ax.figure, np.array([[ax]]))
-        for axis, (measure, where) in zip(axes[:, 0], measures):
-            rows = summary[(summary.measure == measure) & (summary["where"] == where)].set_index("scenario").reindex(others)
-            y = np.arange(len(others))
-            axis.errorbar(rows.difference_median, y, xerr=[rows.difference_median - rows.difference_low,
-                                                          rows.difference_high - rows.difference_median],
-                          fmt="o", capsize=3)
-            axis.axvline(0, color="grey", lw=0.8)
-            axis.set_yticks(y, others)
-            unit = rows.unit.dropna().iloc[0] if rows.unit.notna().any() else ""
-            axis.set_xlabel(f"{measure.replace('_', ' ')}{'' if where == 'all' else ', ' + where}: "
-                            f"difference from {self.baseline} ({unit})")
-        figure.suptitle("Difference from the baseline: median and 5-95 % band over replicates")
-        figure.tight_layout()
-        return figure
+        return comparison_chart(self, measures=measures)
 
 
 def _band(values: np.ndarray) -> np.ndarray:

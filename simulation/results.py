@@ -170,6 +170,25 @@ class RunResult:
             rows.append(("government responses started", int((self.government_actions.action == "started").sum())))
         return pd.DataFrame(rows, columns=["measure", "value"])
 
+    # ----------------------------------------------------------------- plots
+    def plot_route_map(self):
+        """The network with people per link and each place's highest transit pressure (a Figure)."""
+        from .plots import route_map
+
+        return route_map(self)
+
+    def plot_monthly_flows(self, countries=None):
+        """Border crossings per month into the busiest countries, levers marked (a Figure)."""
+        from .plots import monthly_flows
+
+        return monthly_flows(self, countries=countries)
+
+    def plot_pressure_heatmap(self, max_places: int = 30):
+        """Transit pressure by place and week, over-capacity cells marked (a Figure)."""
+        from .plots import pressure_heatmap
+
+        return pressure_heatmap(self, max_places=max_places)
+
     # ------------------------------------------------------------------ disk
     def manifest(self) -> dict:
         return {

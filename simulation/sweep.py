@@ -9,8 +9,8 @@ scenario keys, a design, replicates and a seed.
     keep_tables = false                          # default: keep only the measures of each run
 
     [design]
-    kind = "sobol"                               # "grid", "random" or "sobol" (Saltelli, SALib)
-    samples = 16                                 # random: points; sobol: base samples N
+    kind = "sobol"                               # "grid", "random", "sobol" (Saltelli) or "morris" (SALib)
+    samples = 16                                 # random: points; sobol: base samples N; morris: trajectories
     seed = 1                                     # the design's own random seed
 
     [parameters."levers[Serbia alone].seat_factor"]   # a lever by name (or levers[0] by position)
@@ -77,9 +77,10 @@ class ParameterRange(_Strict):
 
 
 class Design(_Strict):
-    kind: Literal["grid", "random", "sobol"]
+    kind: Literal["grid", "random", "sobol", "morris"]
     samples: int | None = Field(default=None, ge=1, le=1_000_000)
     seed: int = Field(default=0, ge=0, lt=2**32)
+    levels: int = Field(default=4, ge=2, le=100)  # morris: grid levels per parameter (an even number)
 
 
 class SweepSpec(_Strict):
@@ -227,14 +228,23 @@ def design_points(spec: SweepSpec) -> pd.DataFrame:
         low = np.array([spec.parameters[k].min for k in keys])
         high = np.array([spec.parameters[k].max for k in keys])
         points = low + (high - low) * generator.random((samples, len(keys)))
+    elif kind == "morris":
+        from SALib.sample import morris
+
+        # N trajectories of D + 1 points each (Morris elementary effects).
+        points = morris.sample(_problem(spec, keys), samples, num_levels=spec.design.levels, seed=spec.design.seed)
     else:
         from SALib.sample import sobol
 
-        problem = {"num_vars": len(keys), "names": keys,
-                   "bounds": [[spec.parameters[k].min, spec.parameters[k].max] for k in keys]}
         # Saltelli's scheme without second-order terms: N * (D + 2) points; N a power of 2.
-        points = sobol.sample(problem, samples, calc_second_order=False, scramble=True, seed=spec.design.seed)
+        points = sobol.sample(_problem(spec, keys), samples, calc_second_order=False, scramble=True,
+                              seed=spec.design.seed)
     return pd.DataFrame(points, columns=keys)
+
+
+def _problem(spec: SweepSpec, keys: list[str]) -> dict[str, Any]:
+    return {"num_vars": len(keys), "names": keys,
+            "bounds": [[spec.parameters[k].min, spec.parameters[k].max] for k in keys]}
 
 
 def parse_key(key: str) -> list[str | tuple[str]]:

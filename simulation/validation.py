@@ -1,0 +1,209 @@
+"""How well the fitted model reproduces the record, series by series.
+
+For each fit (`full`, and `out_of_sample` when the targets file has one), every ensemble member
+is run `replicates` times with fresh seeds (not the seeds it was fitted with) over the fit months
+(and, out of sample, on through the test months it has not seen). Per target and month the
+simulated median and 5-95 % band are over members x replicates: the band holds the spread of
+the fitted parameters and the model's own randomness, not measurement error in the observed
+series. Written to the calibration folder:
+
+    validation.parquet        fit, series, month, observed, simulated_median, simulated_low,
+                              simulated_high, fitted (month inside the fit window), source
+    validation_metrics.csv    fit, series, window (fitted / out_of_sample), normalised absolute
+                              error, correlation, coverage of the 90 % band, months
+    parameters.csv            fit, parameter, prior min / max, ensemble min / median / max
+    report.md                 the same in words and tables, with each target's limits as PASS / MISS
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .calibrate import FITS, days_to_cover, fit_months, make_series_task, read_ensemble, series_task
+from .targets import Targets, error_measures, months_between
+
+PREDICTION_SEED_OFFSET = 10_000  # prediction runs use seeds the fits never saw
+
+
+def evaluation_months(targets: Targets, fit: str) -> tuple[str, str]:
+    window = fit_months(targets, fit)
+    if fit == "out_of_sample":
+        return window[0], targets.spec.out_of_sample.test_months[1]
+    return window
+
+
+def validate_fit(targets: Targets, folder: Path, quick: bool = False, workers: int | None = None,
+                 scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
+    from tqdm import tqdm
+
+    from .batch import task_results
+
+    folder = Path(folder)
+    settings = targets.spec.quick if quick else targets.spec.ensemble
+    fits = [f for f in FITS if f == "full" or targets.spec.out_of_sample is not None]
+    tasks, ensembles = [], {}
+    for fit in fits:
+        ensembles[fit] = read_ensemble(folder, fit)
+        last = evaluation_months(targets, fit)[1]
+        for member in ensembles[fit].to_dict("records"):
+            values = {key: member[key] for key in targets.keys}
+            for replicate in range(settings.replicates):
+                tasks.append(make_series_task(targets, values,
+                                              targets.scenario.seed + PREDICTION_SEED_OFFSET + replicate,
+                                              days_to_cover(targets, last), f"{fit}|{member['member']}|{replicate}"))
+    simulated: dict[str, list[dict]] = {fit: [] for fit in fits}
+    failures = []
+    with tqdm(total=len(tasks), desc="validation runs", unit="run", disable=not progress) as bar:
+        for result in task_results(tasks, workers=workers, scheduler=scheduler, function=series_task):
+            if result["ok"]:
+                simulated[result["run_id"].split("|")[0]].append(result["series"])
+            else:
+                failures.append(result)
+                bar.write(f"validation run {result['run_id']} failed: {result['error']}")
+            bar.update(1)
+    if failures:
+        raise RuntimeError(f"{len(failures)} validation runs failed; first: {failures[0]['error']}")
+
+    table = pd.concat([_validation_rows(targets, fit, simulated[fit]) for fit in fits], ignore_index=True)
+    metrics = _metrics(targets, table)
+    parameters = _parameter_table(targets, ensembles)
+    _write_parquet(table, folder / "validation.parquet")
+    _write_csv(metrics, folder / "validation_metrics.csv")
+    _write_csv(parameters, folder / "parameters.csv")
+    _write_text(report_text(targets, metrics, parameters, settings, quick), folder / "report.md")
+    return table
+
+
+def _validation_rows(targets: Targets, fit: str, runs: list[dict[str, dict[str, float]]]) -> pd.DataFrame:
+    first, last = evaluation_months(targets, fit)
+    months = months_between((first, last))
+    fitted = set(months_between(fit_months(targets, fit)))
+    frames = []
+    for target in targets.spec.targets:
+        values = np.array([[run[target.name].get(m.strftime("%Y-%m"), 0.0) for m in months] for run in runs])
+        low, median, high = np.quantile(values, [0.05, 0.5, 0.95], axis=0)
+        observed = targets.observed[target.name].set_index("month")
+        frames.append(pd.DataFrame({
+            "fit": fit, "series": target.name, "month": months,
+            "observed": observed.value.reindex(months).to_numpy(float),
+            "simulated_median": median, "simulated_low": low, "simulated_high": high,
+            "fitted": [m in fitted for m in months],
+            "source": observed.source.reindex(months).fillna("").to_numpy(),
+            "runs": len(runs),
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _metrics(targets: Targets, table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (fit, series), group in table.groupby(["fit", "series"], sort=False):
+        for window, part in (("fitted", group[group.fitted]), ("out_of_sample", group[~group.fitted])):
+            part = part.dropna(subset=["observed"])
+            if part.empty:
+                continue
+            measures = error_measures(part.observed, part.simulated_median, part.simulated_low, part.simulated_high)
+            rows.append({"fit": fit, "series": series, "window": window,
+                         "first_month": part.month.min().strftime("%Y-%m"),
+                         "last_month": part.month.max().strftime("%Y-%m"), **measures})
+    return pd.DataFrame(rows)
+
+
+def _parameter_table(targets: Targets, ensembles: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    rows = []
+    for fit, ensemble in ensembles.items():
+        for key, prior in targets.spec.parameters.items():
+            member0 = ensemble.loc[ensemble.member == 0, key]
+            rows.append({"fit": fit, "parameter": key, "prior_min": prior.min, "prior_max": prior.max,
+                         "member_0": float(member0.iloc[0]) if len(member0) else np.nan,
+                         "ensemble_min": ensemble[key].min(), "ensemble_median": ensemble[key].median(),
+                         "ensemble_max": ensemble[key].max(), "members": len(ensemble)})
+    return pd.DataFrame(rows)
+
+
+def limit_checks(targets: Targets, metrics: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each target's limits against the full fit (error, coverage) and the out-of-sample test."""
+    checks = []
+    for target in targets.spec.targets:
+        limits = target.limits
+        if limits is None:
+            continue
+        fitted = metrics[(metrics.fit == "full") & (metrics.series == target.name) & (metrics.window == "fitted")]
+        tested = metrics[(metrics.fit == "out_of_sample") & (metrics.series == target.name)
+                         & (metrics.window == "out_of_sample")]
+        for label, frame, column, limit, at_most in (
+                ("normalised absolute error, fitted months", fitted, "normalised_absolute_error",
+                 limits.normalised_absolute_error, True),
+                ("coverage of the 90 % band, fitted months", fitted, "coverage_90", limits.coverage_90, False),
+                ("normalised absolute error, out of sample", tested, "normalised_absolute_error",
+                 limits.out_of_sample_error, True)):
+            if limit is None:
+                continue
+            value = float(frame[column].iloc[0]) if len(frame) else float("nan")
+            ok = (value <= limit) if at_most else (value >= limit)
+            checks.append({"series": target.name, "check": label, "limit": f"{'<=' if at_most else '>='} {limit}",
+                           "value": value, "result": "PASS" if ok else "MISS"})
+    return checks
+
+
+def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFrame, settings, quick: bool) -> str:
+    checks = pd.DataFrame(limit_checks(targets, metrics))
+    lines = [
+        "# Calibration and validation report",
+        "",
+        f"Targets: `{targets.file.name}`; scenario `{targets.scenario.name}`. Ensemble: {settings.members} members x "
+        f"{settings.trials} trials (bootstrap resamples of the fit months; member 0 fits the months as observed); "
+        f"validation: each member x {settings.replicates} replicate(s) with fresh seeds."
+        + (" **Quick mode: too few runs for conclusions.**" if quick else ""),
+        "",
+        "Measures: normalised absolute error = sum |simulated median - observed| / sum observed over the months; "
+        "correlation = Pearson's r; coverage = share of observed months inside the simulated 5-95 % band "
+        "(the band holds the ensemble's parameter spread and the model's randomness, not measurement error).",
+        "",
+        "## Limits",
+        "",
+        checks.to_markdown(index=False, floatfmt=".3f") if not checks.empty else "(no limits in the targets file)",
+        "",
+        "## Every series",
+        "",
+        metrics.to_markdown(index=False, floatfmt=".3f"),
+        "",
+        "## Fitted parameters",
+        "",
+        parameters.to_markdown(index=False, floatfmt=".4g"),
+        "",
+        "## The pairings and why they are fair",
+        "",
+    ]
+    for target in targets.spec.targets:
+        lines += [f"- **{target.name}** (weight {target.weight}): observed `{target.observed.series}` "
+                  f"({target.observed.where}) from `{target.observed.file}`; simulated "
+                  f"{_describe(target.simulated)}. {target.why}"]
+    return "\n".join(lines) + "\n"
+
+
+def _describe(simulated) -> str:
+    if simulated.event is not None:
+        return f"{simulated.event.replace('_', ' ')} in {', '.join(simulated.countries)}"
+    return f"crossings from {', '.join(simulated.crossings_from)} into {', '.join(simulated.crossings_into)}"
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(temporary, index=False)
+    temporary.replace(path)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(temporary, index=False)
+    temporary.replace(path)
+
+
+def _write_text(text: str, path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

@@ -4,8 +4,11 @@
     balkansim compare [SCENARIO ...] [--replicates N] [--workers K] [--scheduler ADDRESS] [--out DIR]
                                                                   scenarios side by side over replicates
     balkansim sweep FILE [--workers K] [--scheduler ADDRESS] [--out DIR]   a parameter sweep
-    balkansim validate FILE                                       check a scenario, sweep or network file
+    balkansim validate FILE                                       check a scenario, sweep, targets or network file
     balkansim report BATCH_DIR [--out FILE.pdf]                   a short PDF briefing from a comparison batch
+    balkansim calibrate [TARGETS] [--quick] [--workers K] [--out DIR]   fit behaviour parameters, then validate
+    balkansim validate-fit [TARGETS] [--quick] [--out DIR]        rerun the fitted ensembles, report the fit
+    balkansim sensitivity [FILE] [--workers K] [--out DIR]        Morris or Sobol indices from a sweep file
 
 Exit codes: 0 done; 1 some runs of a batch failed (the rest finished); 2 bad input or an output
 folder that would be overwritten; 130 interrupted (re-run the same command to resume).
@@ -289,7 +292,15 @@ def _validate(args: argparse.Namespace) -> int:
     from .tables import read_text
 
     path = Path(args.file)
-    if path.suffix.lower() == ".toml" and _is_sweep_file(path):
+    kind = _toml_kind(path) if path.suffix.lower() == ".toml" else None
+    if kind == "targets":
+        from .targets import load_targets
+
+        targets = load_targets(path)
+        print(f"OK: targets for scenario '{targets.scenario.name}': {len(targets.spec.targets)} series, "
+              f"{len(targets.keys)} parameters, fit {targets.spec.fit.months[0]} to {targets.spec.fit.months[1]}")
+        return 0
+    if kind == "sweep":
         from .sweep import load_sweep
 
         sweep = load_sweep(path)
@@ -315,15 +326,22 @@ def _validate(args: argparse.Namespace) -> int:
     raise InputError(path, "file name", "a .toml scenario or a .csv network file", path.suffix or "no suffix")
 
 
-def _is_sweep_file(path: Path) -> bool:
+def _toml_kind(path: Path) -> str:
+    """'sweep', 'targets' or 'scenario', by the file's top-level keys (a file that does not
+    parse is left to the scenario loader, which reports the syntax error)."""
     import tomllib
 
     from .tables import read_text
 
     try:
-        return "design" in tomllib.loads(read_text(path)) and "base" in tomllib.loads(read_text(path))
+        data = tomllib.loads(read_text(path))
     except tomllib.TOMLDecodeError:
-        return False
+        return "scenario"
+    if "design" in data and "base" in data:
+        return "sweep"
+    if "targets" in data and "parameters" in data:
+        return "targets"
+    return "scenario"
 
 
 if __name__ == "__main__":

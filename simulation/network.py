@@ -330,5 +330,5 @@ def load_countries(file: str | Path, network: Network) -> dict[str, Country]:
         countries[code] = Country(code, row["name"] or code, since, row["source"])
     missing = [c for c in network.countries if c not in countries]
     if missing:
-        raise InputError(file, "country", f"a row for every country of the network", f"no row for {', '.join(missing)}")
+        raise InputError(file, "country", "a row for every country of the network", f"no row for {', '.join(missing)}")
     return countries

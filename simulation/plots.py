@@ -8,21 +8,29 @@ runset.py); the calibration and sensitivity figures take plain DataFrames:
 - calibration_fit(frame): columns `series` (str), `month` (Timestamp), `observed`,
   `simulated_median`, `simulated_low`, `simulated_high` (floats; low/high the 5 % and 95 %
   quantiles over replicates), `fitted` (bool: the month was inside the fitting window; otherwise
-  it is out of sample); optional `source` (str, the observed series' source) and `unit`;
+  it is out of sample); optional `fit` (str, "full" / "out_of_sample": a row of panels each),
+  `runs` (runs per month behind the band), `predictive_low` / `predictive_high` (the 90 %
+  predictive band: the model band widened by the observation error, drawn lighter), `source`
+  (str, the observed series' source) and `unit`;
 - sensitivity_chart(frame): columns `parameter`, `output`, `index` ("S1", "ST", "mu_star", ...),
   `value`, `confidence` (half-width of the index's confidence interval; NaN if unknown).
 
 Figures are built on matplotlib.figure.Figure (not pyplot), so making many never accumulates
-open windows; save them with `figure.savefig(...)`."""
+open windows; save them with `figure.savefig(...)`. Every function also draws `into=` a given
+Figure or SubFigure (the PDF briefing puts two on an A4 page); a SubFigure may carry
+`planned_size` (inches), and a figure given less height than it needs shows less (fewer rows,
+more columns, a matrix instead of bars) rather than smaller text."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import textwrap
 from typing import Sequence
 
 import matplotlib.colors as mcolors
 import matplotlib.dates as mdates
+import matplotlib.transforms as mtransforms
 from matplotlib.ticker import MaxNLocator
 import numpy as np
 import pandas as pd
@@ -57,34 +65,59 @@ def _label(measure: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _header(figure: Figure, title: str, subtitle: str, footnote: str, legend=None) -> None:
+def _canvas(width: float, height: float, into=None) -> tuple:
+    """Where a figure is drawn: a new Figure of `width` x `height` inches (constrained layout), or
+    `into`, a Figure or SubFigure made by the caller (the briefing puts two figures on a page).
+    Returns the canvas, the subfigure that holds the axes (between the title block and the legend
+    and note; _header sizes it) and the canvas's size in inches, which the figure may use to
+    decide how much it shows."""
+    canvas = into if into is not None else Figure(figsize=(width, height), layout="constrained")
+    grid = canvas.add_gridspec(3, 1, height_ratios=(1, 8, 1), hspace=0)
+    body = canvas.add_subfigure(grid[1])
+    body.frame_grid = grid  # _header sets its row heights once the title and legend are known
+    return canvas, body, _size(canvas)
+
+
+def _size(canvas) -> tuple[float, float]:
+    """A canvas's size in inches: `planned_size` when its maker set one (a SubFigure knows its
+    final size only after the page's layout), else its current size."""
+    planned = getattr(canvas, "planned_size", None)
+    return tuple(planned) if planned else (canvas.bbox.width / canvas.dpi, canvas.bbox.height / canvas.dpi)
+
+
+def _shifted(canvas, dy_inches: float):
+    """A transform: canvas fractions, then moved `dy_inches` up (positive) or down."""
+    return canvas.transSubfigure + mtransforms.ScaledTranslation(0, dy_inches, canvas.dpi_scale_trans)
+
+
+def _header(figure, body, title: str, subtitle: str, footnote: str, legend=None) -> None:
     """Title and a line saying what the figure shows above the axes; the legend (if any) and a
-    source note below them. Heights are worked out in inches from the wrapped text, and the
-    layout engine keeps the axes in the space between."""
-    width, height = figure.get_size_inches()
+    source note below them. Heights are worked out in inches from the wrapped text and anchored to
+    the canvas's top and bottom edges; the subfigure holding the axes gets the space between."""
+    width, height = _size(figure)
     title_lines = textwrap.wrap(title, int(width * 9.5))
     sub_lines = [line for part in subtitle.split("\n") for line in textwrap.wrap(part, int(width * 15.5))]
     foot_lines = [line for part in footnote.split("\n") for line in textwrap.wrap(part, int(width * 19))]
     top_inches = 0.12 + 0.24 * len(title_lines) + 0.16 * len(sub_lines) + 0.1
     foot_inches = 0.08 + 0.125 * len(foot_lines)
-    figure.text(0.01, 1 - 0.08 / height, "\n".join(title_lines), ha="left", va="top", fontsize=12, fontweight="bold")
-    figure.text(0.01, 1 - (0.12 + 0.24 * len(title_lines)) / height, "\n".join(sub_lines), ha="left", va="top",
-                fontsize=8.5, color="#333333")
-    figure.text(0.01, 0.04 / height, "\n".join(foot_lines), ha="left", va="bottom", fontsize=7, color="#555555")
+    figure.text(0.01, 1, "\n".join(title_lines), ha="left", va="top", fontsize=12, fontweight="bold",
+                transform=_shifted(figure, -0.08))
+    figure.text(0.01, 1, "\n".join(sub_lines), ha="left", va="top", fontsize=8.5, color="#333333",
+                transform=_shifted(figure, -(0.12 + 0.24 * len(title_lines))))
+    figure.text(0.01, 0, "\n".join(foot_lines), ha="left", va="bottom", fontsize=7, color="#555555",
+                transform=_shifted(figure, 0.04))
     legend_inches = 0.0
     if legend is not None:
         handles, kwargs = legend
         ncols = kwargs.pop("ncols", 1)
-        rows = -(-len(handles) // ncols) + (1 if kwargs.get("title") else 0)
+        extra_lines = max((h.get_label().count("\n") for h in handles), default=0)
+        rows = -(-len(handles) // ncols) * (1 + extra_lines) + (1 if kwargs.get("title") else 0)
         legend_inches = 0.1 + 0.2 * rows
-        figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, foot_inches / height), ncols=ncols,
-                      **kwargs)
-    bottom = (foot_inches + legend_inches) / height
-    figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - top_inches / height - bottom))
-
-
-def _new_figure(width: float, height: float) -> Figure:
-    return Figure(figsize=(width, height), layout="constrained")
+        figure.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0),
+                      bbox_transform=_shifted(figure, foot_inches), ncols=ncols, **kwargs)
+    bottom = foot_inches + legend_inches
+    body.frame_grid.set_height_ratios([top_inches, max(height - top_inches - bottom, 0.5),
+                                                             bottom])
 
 
 def _model_note(runs: RunSet, extra: str = "") -> str:
@@ -175,13 +208,13 @@ def _draw_places(axis, runs: RunSet, pressure: np.ndarray, norm, cmap) -> None:
 
 
 @style.styled
-def route_map(results, scenario: str | None = None, label_places: int = 12) -> Figure:
+def route_map(results, scenario: str | None = None, label_places: int | None = None, into=None) -> Figure:
     """The route network of one scenario (default: the baseline) on a map: links drawn with width
     by the people who travelled along them over the period (median over replicates), places
     coloured by their highest transit pressure (people present / reception places), places over
-    capacity ringed, the `label_places` most crowded places named. Country outlines are not drawn
-    (no outline data ships offline with the project): countries are named at the middle of
-    their places."""
+    capacity ringed, the `label_places` most crowded places named (default 12, 8 on a half page).
+    Country outlines are not drawn (no outline data ships offline with the project): countries
+    are named at the middle of their places. `into`: a Figure or SubFigure to draw in."""
     runs = as_runset(results)
     scenario = scenario or runs.baseline
     network = runs.network
@@ -190,8 +223,10 @@ def route_map(results, scenario: str | None = None, label_places: int = 12) -> F
     widest = max(float(edge_flow.max()) if len(edge_flow) else 0.0, 1.0)
     norm = mcolors.Normalize(0, max(2.0, float(peak.max()) if len(peak) else 2.0))
     cmap = style.pressure_cmap()
-    figure = _new_figure(8.2, 8.6)
-    axis = figure.subplots()
+    figure, body, (width, height) = _canvas(8.2, 8.6, into)
+    if label_places is None:
+        label_places = 12 if height > 7 else 8
+    axis = body.subplots()
     _draw_base(axis, runs)
     lon, lat, index = network.longitude, network.latitude, network.index
     for (origin, target), value in edge_flow.items():
@@ -205,8 +240,8 @@ def route_map(results, scenario: str | None = None, label_places: int = 12) -> F
         axis.annotate(f"{network.place_names[i].split(' (')[0]} {peak[place]:.1f}", (lon[i], lat[i]), xytext=(5, 2),
                       textcoords="offset points", fontsize=6.5, zorder=6,
                       bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.7})
-    colourbar = figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axis, shrink=0.55, extend="max")
-    colourbar.set_label("highest transit pressure (people present / reception places)")
+    colourbar = body.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axis, shrink=0.55, extend="max")
+    colourbar.set_label("highest transit pressure\n(people present / reception places)")
     colourbar.ax.axhline(1.0, color="black", lw=1.5)
     handles = [Line2D([], [], color=FLOW_COLOUR, lw=0.4 + 7.0 * v / widest, label=f"{_number(v)} people")
                for v in _nice_levels(widest)]
@@ -214,17 +249,18 @@ def route_map(results, scenario: str | None = None, label_places: int = 12) -> F
                        label="over capacity on some day"),
                 Line2D([], [], ls="", marker="o", markersize=3, markerfacecolor="white", markeredgecolor="#777777",
                        label="no reception places")]
-    _header(figure, f"Where people travelled and where reception ran out: '{scenario}', {_period(runs)}",
+    _header(figure, body, f"Where people travelled and where reception ran out: '{scenario}', {_period(runs)}",
             "Line width: people who travelled along the link over the period. Dot colour: the place's highest daily "
-            f"transit pressure; 1 means every reception place is taken (the named places show it). {style.BAND_NOTE.split(';')[0]}.",
+            "transit pressure; 1 means every reception place is taken (the named places show it). Both: median over "
+            "replicates.",
             _model_note(runs, "Places at their coordinates (the network's places.csv); country names at the middle "
                               "of their places; no borders drawn."),
-            legend=(handles, {"ncols": 3}))
+            legend=(handles, {"ncols": 3 if height > 7 else len(handles), "columnspacing": 1.2}))
     return figure
 
 
 @style.styled
-def route_difference_map(results, scenarios: Sequence[str] | None = None, ncols: int = 2) -> Figure:
+def route_difference_map(results, scenarios: Sequence[str] | None = None, ncols: int = 2, into=None) -> Figure:
     """One small map per scenario against the baseline: each link coloured and sized by the change
     in people who travelled along it (median over replicates of the paired differences with the
     baseline run of the same seed), more in solid orange, fewer in dashed blue; places over
@@ -242,8 +278,8 @@ def route_difference_map(results, scenarios: Sequence[str] | None = None, ncols:
     peak = _peak_pressure(runs, scenarios)
     ncols = min(ncols, len(scenarios))
     nrows = -(-len(scenarios) // ncols)
-    figure = _new_figure(8.2, 4.0 * nrows + 2.0)
-    axes = figure.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    figure, body, _ = _canvas(8.2, 4.0 * nrows + 2.0, into)
+    axes = body.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
     lon, lat, index = network.longitude, network.latitude, network.index
     for axis, scenario in zip(axes.flat, scenarios):
         _draw_base(axis, runs, fontsize=5)
@@ -267,7 +303,7 @@ def route_difference_map(results, scenarios: Sequence[str] | None = None, ncols:
                Line2D([], [], color=LESS_COLOUR, ls=(0, (2, 1)), lw=0.6 + 5.0 * levels[-1] / largest, label=f"{_number(-levels[-1])} people"),
                Line2D([], [], ls="", marker="o", markersize=8, markerfacecolor="none", markeredgecolor="black",
                       label="place over capacity on some day")]
-    _header(figure, f"Where each scenario moves people, against '{runs.baseline}', {_period(runs)}",
+    _header(figure, body, f"Where each scenario moves people, against '{runs.baseline}', {_period(runs)}",
             "Line: change in people who travelled along the link over the period (median of the differences from the "
             "baseline run with the same seed); orange solid more, blue dashed fewer; changes under 1 % of the "
             "largest not drawn. Rings: places over capacity on some day in the scenario.",
@@ -291,10 +327,11 @@ def _nice_levels(largest: float) -> list[float]:
 # ------------------------------------------------------------------ monthly flows
 @style.styled
 def monthly_flows(results, countries: Sequence[str] | None = None, scenarios: Sequence[str] | None = None,
-                  top: int = 6) -> Figure:
+                  top: int = 6, ncols: int | None = None, into=None) -> Figure:
     """Successful border crossings into each country per month, median over replicates with the
     5-95 % band, one panel per country (by default the `top` countries with most crossings in the
-    baseline), the dates levers start or end marked on the time axis."""
+    baseline), the dates levers start or end marked on the time axis. Panels in `ncols` columns
+    (default 2, or 3 when drawn `into` a canvas too short for two)."""
     runs = as_runset(results)
     scenarios = list(scenarios or runs.scenarios)
     looks = style.scenario_looks(runs.scenarios, runs.baseline)
@@ -306,12 +343,16 @@ def monthly_flows(results, countries: Sequence[str] | None = None, scenarios: Se
         totals = totals.groupby("country").border_crossings.sum().sort_values(ascending=False)
         countries = [c for c in totals.index if totals[c] > 0][:top] or list(totals.index[:top])
     bands = _quantiles(monthly[monthly.country.isin(countries)], ["scenario", "country", "month"], "border_crossings")
-    ncols = 2 if len(countries) > 1 else 1
+    if ncols is None:
+        short = into is not None and _size(into)[1] < 2.1 * -(-len(countries) // 2) + 1.9
+        ncols = 1 if len(countries) == 1 else 3 if short and len(countries) > 4 else 2
+    ncols = min(ncols, len(countries))
     nrows = -(-len(countries) // ncols)
-    figure = _new_figure(8.2, 2.1 * nrows + 1.9)
-    axes = figure.subplots(nrows, ncols, squeeze=False, sharex=True)
+    figure, body, _ = _canvas(8.2, 2.1 * nrows + 1.9, into)
+    axes = body.subplots(nrows, ncols, squeeze=False, sharex=True)
     single_month = bands.month.nunique() == 1
-    for axis, country in zip(axes.flat, countries):
+    narrow = ncols >= 3
+    for k, (axis, country) in enumerate(zip(axes.flat, countries)):
         axis.set_title(f"into {runs.country_name(country)} ({country})", loc="left")
         for scenario in scenarios:
             rows = bands[(bands.country == country) & (bands.scenario == scenario)].sort_values("month")
@@ -323,11 +364,20 @@ def monthly_flows(results, countries: Sequence[str] | None = None, scenarios: Se
             if single_month:  # a band over one month has no width: show it as a bar
                 axis.errorbar(rows.month, rows["median"], yerr=[rows["median"] - rows.low, rows.high - rows["median"]],
                               color=look.colour, capsize=3, lw=1)
-        axis.set_ylabel("people per month")
-        axis.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+        if not narrow:
+            axis.set_ylabel("people per month")
         axis.set_ylim(bottom=0)
-        axis.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
         axis.xaxis.set_major_locator(mdates.MonthLocator())
+        if narrow:
+            axis.set_title(f"into {runs.country_name(country)} ({country})", loc="left", fontsize=9)
+            axis.yaxis.set_major_formatter(lambda v, _: _compact(v, sign=False))
+            axis.xaxis.set_major_formatter(mdates.ConciseDateFormatter(axis.xaxis.get_major_locator()))
+            axis.tick_params(labelsize=7)
+        else:
+            axis.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+            axis.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+    if narrow:  # short panels: the value axis named once, beside all of them
+        body.supylabel("people per month", fontsize=9)
     for axis in list(axes.flat)[len(countries):]:
         axis.set_visible(False)
     keys = _mark_policy_events([a for a in axes.flat if a.get_visible()], runs, scenarios)
@@ -335,7 +385,7 @@ def monthly_flows(results, countries: Sequence[str] | None = None, scenarios: Se
                              "only its simulated days).")
     if keys:
         note = "Policy changes: " + "\n".join(keys) + "\n" + note
-    _header(figure, f"Border crossings per month into the busiest countries, {_period(runs)}",
+    _header(figure, body, f"Border crossings per month into the busiest countries, {_period(runs)}",
             f"People crossing into each country per month, by scenario; line: {style.BAND_NOTE}. "
             "Dashed verticals: policy changes (key below).", note,
             legend=(_scenario_handles({s: looks[s] for s in scenarios}, runs.baseline), {"ncols": 4}))
@@ -344,10 +394,11 @@ def monthly_flows(results, countries: Sequence[str] | None = None, scenarios: Se
 
 # ------------------------------------------------------------------ pressure heat map
 @style.styled
-def pressure_heatmap(results, scenario: str | None = None, max_places: int = 30) -> Figure:
+def pressure_heatmap(results, scenario: str | None = None, max_places: int = 30, into=None) -> Figure:
     """Transit pressure (people present / reception places) by place and week for one scenario:
     each cell the week's highest day, median over replicates; cells over capacity (above 1) are
-    outlined. Shows the `max_places` places with the highest peak, south to north."""
+    marked with a dot. Shows the `max_places` places with the highest peak (fewer when drawn
+    `into` a canvas too short for them), south to north."""
     runs = as_runset(results)
     scenario = scenario or runs.baseline
     network = runs.network
@@ -357,13 +408,15 @@ def pressure_heatmap(results, scenario: str | None = None, max_places: int = 30)
     weekly = (weeks.groupby(["replicate", "place_id", "week"]).transit_pressure.max()
               .groupby(["place_id", "week"]).median().unstack("week"))
     peak = weekly.max(axis=1).sort_values(ascending=False)
+    if into is not None:  # rows at least 0.14 inch apart, so their 7-point labels stay apart
+        max_places = max(5, min(max_places, int((_size(into)[1] - 2.3) / 0.14)))
     chosen = list(peak.index[:max_places])
     chosen.sort(key=lambda p: network.latitude[network.index[p]])  # roughly the route's order, south first
     grid = weekly.loc[chosen].to_numpy(dtype=float)
     labels = [f"{network.place_names[network.index[p]]} ({network.country_of(p)})" for p in chosen]
     vmax = max(2.0, float(np.nanmax(grid)) if np.isfinite(grid).any() else 2.0)
-    figure = _new_figure(8.2, 1.9 + 0.2 * len(chosen))
-    axis = figure.subplots()
+    figure, body, _ = _canvas(8.2, 1.9 + 0.2 * len(chosen), into)
+    axis = body.subplots()
     image = axis.imshow(grid, aspect="auto", cmap=style.pressure_cmap(), norm=mcolors.Normalize(0, vmax),
                         interpolation="nearest", origin="lower")
     rows, columns = np.nonzero(np.nan_to_num(grid) > 1)
@@ -371,17 +424,17 @@ def pressure_heatmap(results, scenario: str | None = None, max_places: int = 30)
     axis.scatter(columns, rows, s=7, c="white", edgecolors="black", linewidths=0.5, zorder=3)
     axis.set_yticks(range(len(chosen)), labels, fontsize=7)
     week_starts = list(weekly.columns)
-    step = max(1, len(week_starts) // 12)
+    step = max(1, -(-len(week_starts) // (12 if into is None else 10)))
     axis.set_xticks(range(0, len(week_starts), step), [f"{w.day} {w:%b}" for w in week_starts[::step]], fontsize=7)
     axis.set_xlabel("week starting (Monday)")
     axis.grid(False)
-    colourbar = figure.colorbar(image, ax=axis, shrink=0.8, extend="max")
+    colourbar = body.colorbar(image, ax=axis, shrink=0.8, extend="max")
     colourbar.set_label("transit pressure\n(people present / reception places)")
     colourbar.ax.axhline(1.0, color="black", lw=1.5)
     handles = [Line2D([], [], ls="", marker="o", markersize=3, markerfacecolor="white", markeredgecolor="black",
                       label="over capacity: more people than reception places (pressure above 1)")]
     shown = f"the {len(chosen)} places with the highest peak" if len(peak) > len(chosen) else "every place with reception places"
-    _header(figure, f"Transit pressure by place and week: '{scenario}', {_period(runs)}",
+    _header(figure, body, f"Transit pressure by place and week: '{scenario}', {_period(runs)}",
             f"Each cell: the week's most crowded day (people present / reception places), "
             f"{style.BAND_NOTE.split(';')[0]}. Rows: {shown}, south to north.",
             _model_note(runs, "Reception capacities from the network's places.csv (sources there)."),
@@ -392,11 +445,14 @@ def pressure_heatmap(results, scenario: str | None = None, max_places: int = 30)
 # ------------------------------------------------------------------ scenario comparison
 @style.styled
 def comparison_chart(comparison: Comparison | pd.DataFrame, measures: Sequence[tuple[str, str]] | None = None,
-                     baseline: str | None = None, replicates: int | None = None, period: str | None = None) -> Figure:
+                     baseline: str | None = None, replicates: int | None = None, period: str | None = None,
+                     ncols: int | None = None, into=None) -> Figure:
     """Each headline measure's difference from the baseline (median of the paired differences
     over replicates, with their 5-95 % band), one panel per measure with its unit, scenarios in
     their own colours; each panel says the baseline's value so the difference can be read as a
-    share. Takes a Comparison or its summary() table (then name the baseline)."""
+    share. Takes a Comparison or its summary() table (then name the baseline). Panels in `ncols`
+    columns (default 2, or 4 when drawn `into` a canvas too short for two; from 3 columns on,
+    the scenario names are written once per row and the numbers shortened)."""
     if isinstance(comparison, Comparison):
         summary, baseline = comparison.summary(), comparison.baseline
         replicates = replicates or int(comparison.measures.replicate.nunique())
@@ -409,17 +465,28 @@ def comparison_chart(comparison: Comparison | pd.DataFrame, measures: Sequence[t
     others = [s for s in scenarios if s != baseline]
     wanted = [m for m in (measures or DEFAULT_COMPARISON_MEASURES)
               if ((summary.measure == m[0]) & (summary["where"] == m[1])).any()]
-    ncols = 2 if len(wanted) > 1 else 1
+    def natural_height(columns: int) -> float:
+        return 0.5 + -(-len(wanted) // columns) * (0.55 + 0.3 * max(len(others), 1)) + 1.4
+
+    if ncols is None:
+        ncols = 4 if into is not None and _size(into)[1] < natural_height(2) - 0.5 else 2
+    ncols = max(1, min(ncols, len(wanted)))
     nrows = -(-len(wanted) // ncols)
-    figure = _new_figure(8.2, 0.5 + nrows * (0.55 + 0.3 * max(len(others), 1)) + 1.4)
-    axes = figure.subplots(nrows, ncols, squeeze=False)
-    for axis, (measure, where) in zip(axes.flat, wanted):
+    narrow = ncols >= 3
+    figure, body, _ = _canvas(8.2, natural_height(ncols), into)
+    axes = body.subplots(nrows, ncols, squeeze=False, sharey=narrow)
+    for k, (axis, (measure, where)) in enumerate(zip(axes.flat, wanted)):
         rows = summary[(summary.measure == measure) & (summary["where"] == where)].set_index("scenario")
         unit = rows.unit.dropna().iloc[0] if rows.unit.notna().any() else ""
         base = rows.loc[baseline, "median"] if baseline in rows.index else np.nan
         where_text = "" if where == "all" else f", {where}"
-        axis.set_title(f"{_label(measure)}{where_text}\nbaseline {_number(base)} {_unit_text(unit)}", loc="left",
-                       fontsize=8.5)
+        if narrow:
+            unit_words = _unit_text(unit)
+            title = (textwrap.fill(f"{_label(measure)}{where_text}", 22) + f"\nbaseline {_compact(base, sign=False)}"
+                     + (f" {unit_words}" if len(unit_words) <= 8 else ""))
+        else:
+            title = f"{_label(measure)}{where_text}\nbaseline {_number(base)} {_unit_text(unit)}"
+        axis.set_title(title, loc="left", fontsize=8 if narrow else 8.5)
         y = np.arange(len(others))[::-1]
         for position, scenario in zip(y, others):
             if scenario not in rows.index:
@@ -431,25 +498,35 @@ def comparison_chart(comparison: Comparison | pd.DataFrame, measures: Sequence[t
                           fmt=look.marker, color=look.colour, ms=5, capsize=3, lw=1.4)
             share = _share(row.difference_median, base)
             # The value in words at the panel's right edge, clear of dots and bars.
-            axis.annotate(f"{_number(row.difference_median, signed=True)}{share}", (1.02, position),
-                          xycoords=("axes fraction", "data"), ha="left", va="center", fontsize=7, color="#222222",
-                          annotation_clip=False)
+            value = _compact(row.difference_median) if narrow else _number(row.difference_median, signed=True)
+            axis.annotate(f"{value}{share}", (1.02, position), xycoords=("axes fraction", "data"), ha="left",
+                          va="center", fontsize=6.5 if narrow else 7, color="#222222", annotation_clip=False)
         axis.axvline(0, color="black", lw=0.8)
         axis.set_yticks(y, others, fontsize=7.5)
+        if narrow and k % ncols:
+            axis.tick_params(axis="y", labelleft=False)
         axis.set_ylim(-0.7, len(others) - 0.3)
-        axis.set_xlabel(f"difference from {baseline} ({_unit_text(unit)})", fontsize=7.5)
+        axis.set_xlabel(textwrap.fill(f"difference ({_unit_text(unit)})", 30) if narrow else
+                        f"difference from {baseline} ({_unit_text(unit)})", fontsize=7.5)
         axis.xaxis.set_major_formatter(lambda v, _: _compact(v))
         axis.xaxis.set_major_locator(MaxNLocator(5, symmetric=True))
         axis.tick_params(axis="x", labelsize=7)
+        if narrow:
+            axis.xaxis.set_major_locator(MaxNLocator(3, symmetric=True))
         low, high = axis.get_xlim()
         reach = max(abs(low), abs(high))
+        if not (rows.difference_low.abs().max() > 0 or rows.difference_high.abs().max() > 0):
+            reach = 1.0  # no scenario differs at all: a plain -1 to 1 axis, not one of hundredths
         axis.set_xlim(-reach * 1.1, reach * 1.1)  # zero in the middle: left is less, right is more
     for axis in list(axes.flat)[len(wanted):]:
         axis.set_visible(False)
     handles = [Line2D([], [], ls="-", marker="o", color="#444444", label="median difference (its value and share of the baseline "
                       "at the right); bar: 5–95 % of the paired differences")]
+    if narrow:
+        handles[0].set_label("median difference (its value and share of the baseline at the right;\nk thousand, "
+                             "M million, bn billion); bar: 5–95 % of the paired differences")
     title_period = f", {period}" if period else ""
-    _header(figure, f"How each scenario changes the headline measures against '{baseline}'{title_period}",
+    _header(figure, body, f"How each scenario changes the headline measures against '{baseline}'{title_period}",
             f"Scenarios: {', '.join(others)}. Left of the zero line: less than the baseline; right: more. "
             "Whole-network totals over the period, except the peak transit pressure (the most crowded place and day).",
             f"{MODEL_SOURCE}; " + (f"{replicates} replicates per scenario, " if replicates else "")
@@ -462,14 +539,20 @@ def _share(difference: float, base: float) -> str:
     if not (np.isfinite(base) and base != 0 and np.isfinite(difference)):
         return ""
     share = difference / base
+    if share == 0:
+        return ""
+    if abs(share) < 0.0005:  # would round to 0.0 %: say it is below a tenth of a per cent
+        return f" ({'+' if share > 0 else '−'}<0.1%)"
     return f" ({share:+.1%})" if abs(share) < 0.1 else f" ({share:+.0%})"
 
 
-def _compact(value: float) -> str:
-    """A tick label: 12k, 1.5M, 0.25, with a sign off zero."""
+def _compact(value: float, sign: bool = True) -> str:
+    """A tick label: 12k, 1.5M, 0.25, with a sign off zero (or only a minus, with sign=False)."""
     if value == 0:
         return "0"
-    sign = "+" if value > 0 else "−"
+    if not np.isfinite(value):
+        return "n/a"
+    sign = ("+" if value > 0 else "−") if sign else ("" if value > 0 else "−")
     size = abs(value)
     for limit, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
         if size >= limit:
@@ -485,54 +568,185 @@ def _unit_text(unit: str) -> str:
 CALIBRATION_COLUMNS = ("series", "month", "observed", "simulated_median", "simulated_low", "simulated_high", "fitted")
 
 
+WORDS = {"eu": "EU", "western": "Western", "balkan": "Balkan", "balkans": "Balkans", "eastern": "Eastern",
+         "mediterranean": "Mediterranean", "central": "Central", "frontex": "Frontex", "iom": "IOM", "dtm": "DTM",
+         "unhcr": "UNHCR"}
+FIT_NAMES = {"full": "full fit", "out_of_sample": "out-of-sample test"}
+
+
+def _words(name: str) -> str:
+    """A snake_case identifier as words ('western_balkan_route_detections' -> 'Western Balkan route
+    detections'); text with spaces is left as it is."""
+    if " " in name or "_" not in name:
+        return name
+    text = " ".join(WORDS.get(w.lower(), w) for w in name.split("_") if w)
+    return text[:1].upper() + text[1:]
+
+
+def _month_span(months: pd.Series) -> str:
+    first, last = months.min(), months.max()
+    if first.year == last.year:
+        return f"{first:%b} – {last:%b %Y}" if first != last else f"{first:%b %Y}"
+    return f"{first:%b %Y} – {last:%b %Y}"
+
+
+def _runs_of_months(months: Sequence[pd.Timestamp]) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """Consecutive calendar months grouped: [(first, last), ...]."""
+    spans: list[list[pd.Timestamp]] = []
+    for month in sorted(months):
+        if spans and (month.to_period("M") - spans[-1][1].to_period("M")).n == 1:
+            spans[-1][1] = month
+        else:
+            spans.append([month, month])
+    return [(a, b) for a, b in spans]
+
+
+def _error_share(rows: pd.DataFrame) -> float:
+    """Total absolute miss of the simulated median, as a share of the observed total."""
+    observed = rows.observed.abs().sum()
+    return float((rows.simulated_median - rows.observed).abs().sum() / observed) if observed > 0 else np.nan
+
+
+def _wants_log(frame: pd.DataFrame) -> bool:
+    """True when, in some series, simulated and observed differ in size by more than three times:
+    on a linear axis the smaller one would lie flat along zero."""
+    for _, rows in frame.groupby("series", sort=False):
+        observed = rows.observed.abs().max()
+        simulated = rows[[c for c in ("simulated_median", "simulated_high", "predictive_high")
+                          if c in rows.columns]].abs().max().max()
+        if observed > 0 and simulated > 0 and max(simulated / observed, observed / simulated) > 3:
+            return True
+    return False
+
+
+def _ordinal_row(k: int, rows: int) -> str:
+    return "Top row" if k == 0 else "Bottom row" if k == rows - 1 else f"Row {k + 1}"
+
+
 @style.styled
-def calibration_fit(frame: pd.DataFrame, source: str | None = None, title: str | None = None) -> Figure:
+def calibration_fit(frame: pd.DataFrame, source: str | None = None, title: str | None = None,
+                    log: bool | None = None, into=None) -> Figure:
     """Observed against simulated, one panel per series: observed as black points, simulated as a
     median line with its 5-95 % band; months outside the fitting window (out of sample) are
-    shaded and their observed points hollow."""
+    shaded and their observed points hollow. A table with a `fit` column (validation.parquet:
+    'full' and 'out_of_sample') gets one row of panels per fit, the series in columns. The value
+    axis is logarithmic when `log` is true, or by default when simulated and observed differ by
+    more than three times in some series (one would otherwise lie flat along zero)."""
     missing = [c for c in CALIBRATION_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"a calibration-fit table needs the columns {', '.join(CALIBRATION_COLUMNS)}; "
                          f"missing: {', '.join(missing)}")
     frame = frame.assign(month=pd.to_datetime(frame.month), fitted=frame.fitted.astype(bool))
+    if "fit" not in frame.columns:
+        frame = frame.assign(fit="")
+    frame = frame.assign(fit=frame.fit.fillna("").astype(str))
+    fits = list(dict.fromkeys(frame.fit))
     series = list(dict.fromkeys(frame.series))
     if source is None and "source" in frame.columns:
         source = "; ".join(dict.fromkeys(str(s) for s in frame.source.dropna()))
-    ncols = 2 if len(series) > 1 else 1
-    nrows = -(-len(series) // ncols)
-    figure = _new_figure(8.2, 2.3 * nrows + 1.8)
-    axes = figure.subplots(nrows, ncols, squeeze=False)
+    log = _wants_log(frame) if log is None else log
+    predictive = {"predictive_low", "predictive_high"} <= set(frame.columns) and frame.predictive_high.notna().any()
+    if len(fits) > 1:  # one row per fit, the same series in each column
+        panels = [(fit, name) for fit in fits for name in series]
+        ncols = len(series)
+    else:
+        panels = [(fits[0], name) for name in series]
+        ncols = 2 if len(series) > 1 else 1
+    nrows = -(-len(panels) // ncols)
+    figure, body, _ = _canvas(8.2, 2.3 * nrows + 2.2, into)
+    axes = body.subplots(nrows, ncols, squeeze=False, sharex=True)
+    if len(fits) > 1:  # a series' panels share their value axis, so the fits compare at a glance
+        for column in range(ncols):
+            for axis in axes[1:, column]:
+                axis.sharey(axes[0, column])
     simulated_colour = style.PALETTE[1]
-    for axis, name in zip(axes.flat, series):
-        rows = frame[frame.series == name].sort_values("month")
-        for month in rows.month[~rows.fitted]:
-            axis.axvspan(month - pd.Timedelta(days=15), month + pd.Timedelta(days=15), color="#e6e6e6", lw=0, zorder=0)
+    windows = []
+    for axis, (fit, name) in zip(axes.flat, panels):
+        rows = frame[(frame.fit == fit) & (frame.series == name)].sort_values("month")
+        if rows.empty:
+            axis.set_visible(False)
+            continue
+        for first, last in _runs_of_months(list(rows.month[~rows.fitted])):
+            axis.axvspan(first - pd.Timedelta(days=15), last + pd.Timedelta(days=15), color="#e6e6e6", lw=0, zorder=0)
+            axis.axvline(first - pd.Timedelta(days=15), color=style.EVENT_COLOUR, lw=0.8, ls=(0, (4, 2)), zorder=1)
+        if predictive:
+            axis.fill_between(rows.month, rows.predictive_low, rows.predictive_high, color=simulated_colour,
+                              alpha=style.BAND_ALPHA * 0.45, lw=0)
         axis.fill_between(rows.month, rows.simulated_low, rows.simulated_high, color=simulated_colour,
                           alpha=style.BAND_ALPHA, lw=0)
         axis.plot(rows.month, rows.simulated_median, color=simulated_colour, lw=1.6, ls="--")
         fitted, held = rows[rows.fitted], rows[~rows.fitted]
         axis.plot(fitted.month, fitted.observed, "o", color=style.OBSERVED_COLOUR, ms=4)
         axis.plot(held.month, held.observed, "o", markerfacecolor="white", markeredgecolor=style.OBSERVED_COLOUR, ms=4)
+        errors = [f"{label} {_error_share(part):,.0%}" for label, part in (("fitted months", fitted),
+                                                                           ("not used in fitting", held)) if len(part)]
+        # The error in words, where the points and lines leave room ("best": a legend without a key).
+        axis.legend([Patch(visible=False)], ["error: " + "\n".join(errors)], loc="best", handlelength=0,
+                    handletextpad=0, fontsize=6.5, frameon=True, framealpha=0.85, edgecolor="none",
+                    borderpad=0.3)
         unit = rows.unit.iloc[0] if "unit" in rows.columns and rows.unit.notna().any() else "people per month"
-        axis.set_title(name, loc="left")
-        axis.set_ylabel(unit)
-        axis.set_ylim(bottom=0)
-        axis.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+        fit_name = FIT_NAMES.get(fit, fit.replace("_", " "))
+        axis.set_title(f"{_words(name)}" + (f"\n{fit_name}" if fit else ""), loc="left", fontsize=9)
+        if axis.get_subplotspec().colspan.start == 0:
+            axis.set_ylabel(unit + (" (log scale)" if log else ""), fontsize=8)
+        if fit:
+            windows.append((fit_name, fitted.month, held.month))
         axis.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
-    for axis in list(axes.flat)[len(series):]:
+        axis.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
+        axis.tick_params(labelsize=7)
+    for axis in axes.flat:
+        if not axis.get_visible():
+            continue
+        if log:
+            axis.set_yscale("log")
+            axis.yaxis.set_major_formatter(lambda v, _: _compact(v, sign=False))
+            axis.yaxis.set_minor_formatter(lambda v, _: "")
+        else:
+            axis.set_ylim(bottom=0)
+            axis.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}")
+    for axis in list(axes.flat)[len(panels):]:
         axis.set_visible(False)
     handles = [Line2D([], [], ls="", marker="o", color=style.OBSERVED_COLOUR, ms=4, label="observed, month used in fitting"),
                Line2D([], [], ls="", marker="o", markerfacecolor="white", markeredgecolor=style.OBSERVED_COLOUR, ms=4,
                       label="observed, " + OUT_OF_SAMPLE),
-               Line2D([], [], color=simulated_colour, ls="--", lw=1.6, label="simulated, median over replicates"),
-               Patch(color=simulated_colour, alpha=style.BAND_ALPHA, label="simulated, 5–95 % of replicates"),
-               Patch(color="#e6e6e6", label="months " + OUT_OF_SAMPLE)]
-    months = frame.month
-    period = f"{months.min():%b %Y} – {months.max():%b %Y}"
-    _header(figure, title or f"Calibration: observed and simulated monthly series, {period}",
-            "How closely the fitted model reproduces the observed figures; shaded months were held back from "
-            "fitting and test the model out of sample.",
-            f"Observed data: {source or 'source not given'}. {MODEL_SOURCE}, calibrated parameters.",
+               Line2D([], [], color=simulated_colour, ls="--", lw=1.6, label="simulated, median"),
+               Patch(color=simulated_colour, alpha=style.BAND_ALPHA,
+                     label="simulated, 5–95 % over fitted parameter sets and replicates"),
+               *([Patch(color=simulated_colour, alpha=style.BAND_ALPHA * 0.45,
+                        label="simulated, 90 % predictive band (adds observation error)")]
+                 if predictive else []),
+               Patch(color="#e6e6e6", label="months out of sample")]
+    period = _month_span(frame.month)
+    explained = []
+    seen = set()
+    for fit_name, fitted_months, held_months in windows:
+        if fit_name in seen:
+            continue
+        seen.add(fit_name)
+        text = f"{fit_name}, parameters fitted to {_month_span(fitted_months)}" if len(fitted_months) else fit_name
+        if len(held_months):
+            text += f" and run on through {_month_span(held_months)} without refitting (shaded)"
+        explained.append(text)
+    subtitle = "" if explained else "Black points: observed; blue: the model with its fitted parameters. "
+    if len(fits) > 1 and len(explained) == len(fits) == nrows:
+        subtitle += " ".join(f"{_ordinal_row(k, nrows)}: {text}." for k, text in enumerate(explained)) + " "
+    elif explained:
+        subtitle += "; ".join(explained)[:1].upper() + "; ".join(explained)[1:] + ". "
+    else:
+        subtitle += "Shaded months were held back from fitting and test the model out of sample. "
+    if predictive:
+        subtitle += ("Light band: where about 90 % of observed months should fall, given how far model and record "
+                     "differed over the fitted months. ")
+    if log:
+        subtitle += "Log scale: each gridline is ten times the one below."
+    runs_note = ""
+    if "runs" in frame.columns and frame.runs.notna().any():
+        counts = sorted({int(r) for r in frame.runs.dropna()})
+        runs_note = f" Simulated median and band over {'/'.join(str(c) for c in counts)} runs per month."
+    _header(figure, body, title or f"Calibration: observed and simulated monthly series, {period}", subtitle,
+            f"Observed data: {source or 'source not given'}. {MODEL_SOURCE}, calibrated parameters.{runs_note} "
+            "Error: the summed absolute difference between simulated median and observed, as a share of the "
+            "observed total.",
             legend=(handles, {"ncols": 2}))
     return figure
 
@@ -543,11 +757,28 @@ INDEX_LABELS = {"S1": "first-order (S1): alone", "ST": "total (ST): alone and in
                 "mu_star": "Morris μ*: mean absolute elementary effect", "sigma": "Morris σ: spread of effects"}
 
 
-@style.styled
-def sensitivity_chart(frame: pd.DataFrame, outputs: Sequence[str] | None = None, top: int = 12,
-                      method: str | None = None) -> Figure:
-    """Sensitivity indices as ranked horizontal bars, one panel per model output: parameters
-    ordered by their largest index, one bar per index kind with its confidence interval."""
+def _parameter_label(key: str) -> str:
+    """A sweep key in words: 'behaviour.rest_probability_per_day' -> 'rest probability per day',
+    'levers[Serbia alone].seat_factor' -> 'Serbia alone: seat factor', 'countries.HU.x' -> 'HU: x'."""
+    match = re.fullmatch(r"levers\[(.+)\]\.(\w+)", key)
+    if match:
+        return f"{match.group(1)}: {match.group(2).replace('_', ' ')}"
+    parts = key.split(".")
+    if parts[0] == "behaviour" and len(parts) == 2:
+        return parts[1].replace("_", " ")
+    if parts[0] == "countries" and len(parts) == 3:
+        return f"{parts[1]}: {parts[2].replace('_', ' ')}"
+    return key.replace("_", " ")
+
+
+def _output_label(output: str) -> str:
+    """'irregular_crossings_into_eu / all' -> 'irregular crossings into the EU'."""
+    measure, _, where = (part.strip() for part in output.partition("/"))
+    text = MEASURE_LABELS.get(measure, measure.replace("_", " "))
+    return text + (f", {where}" if where and where != "all" else "")
+
+
+def _sensitivity_setup(frame: pd.DataFrame, outputs, method):
     missing = [c for c in SENSITIVITY_COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"a sensitivity table needs the columns {', '.join(SENSITIVITY_COLUMNS)}; "
@@ -557,14 +788,35 @@ def sensitivity_chart(frame: pd.DataFrame, outputs: Sequence[str] | None = None,
     # ST before S1: the total index bounds the first-order one, so it leads the ranking.
     kinds.sort(key=lambda k: {"ST": 0, "S1": 1, "mu_star": 0, "sigma": 1}.get(k, 2))
     method = method or ("Morris elementary effects" if "mu_star" in kinds else "Sobol variance decomposition")
-    colours = {kind: colour for kind, colour in zip(kinds, (style.PALETTE[1], style.PALETTE[0], style.PALETTE[2],
-                                                            style.PALETTE[3]))}
-    hatches = {kind: hatch for kind, hatch in zip(kinds, ("", "///", "...", "xx"))}
+    return outputs, kinds, method
+
+
+@style.styled
+def sensitivity_chart(frame: pd.DataFrame, outputs: Sequence[str] | None = None, top: int = 12,
+                      method: str | None = None, layout: str | None = None, about: str = "",
+                      into=None) -> Figure:
+    """Sensitivity indices, `layout` "bars": ranked horizontal bars, one panel per model output,
+    parameters ordered by their leading index (ST or Morris μ*), one bar per index kind with its
+    confidence interval; or "matrix": one grid of parameters by outputs, each cell the leading
+    index (Morris μ* as a share of the largest for that output, whose units differ). Default:
+    bars, or the matrix when drawn `into` a canvas too short for the bars. `about`: a sentence
+    added to the subtitle (which scenario was swept, how many runs)."""
+    outputs, kinds, method = _sensitivity_setup(frame, outputs, method)
     n_params = min(top, frame.parameter.nunique())
     ncols = 2 if len(outputs) > 1 else 1
     nrows = -(-len(outputs) // ncols)
-    figure = _new_figure(8.2, nrows * (0.9 + 0.28 * n_params) + 1.6)
-    axes = figure.subplots(nrows, ncols, squeeze=False)
+    natural = nrows * (0.9 + 0.28 * n_params) + 1.6
+    if layout is None:
+        layout = "matrix" if into is not None and _size(into)[1] < natural else "bars"
+    if layout == "matrix":
+        return _sensitivity_matrix(frame, outputs, kinds, method, top, about, into)
+    if layout != "bars":
+        raise ValueError(f"layout is 'bars' or 'matrix', not {layout!r}")
+    colours = {kind: colour for kind, colour in zip(kinds, (style.PALETTE[1], style.PALETTE[0], style.PALETTE[2],
+                                                            style.PALETTE[3]))}
+    hatches = {kind: hatch for kind, hatch in zip(kinds, ("", "///", "...", "xx"))}
+    figure, body, _ = _canvas(8.2, natural, into)
+    axes = body.subplots(nrows, ncols, squeeze=False)
     height = 0.8 / max(len(kinds), 1)
     for axis, output in zip(axes.flat, outputs):
         rows = frame[frame.output == output]
@@ -582,20 +834,67 @@ def sensitivity_chart(frame: pd.DataFrame, outputs: Sequence[str] | None = None,
                       xerr=None if error is None else error.fillna(0), color=colours[kind], hatch=hatches[kind],
                       edgecolor="white" if not hatches[kind] else "#222222", lw=0.3, capsize=2,
                       error_kw={"elinewidth": 0.8, "ecolor": "#333333"}, label=kind)
-        axis.set_yticks(y, order, fontsize=7.5)
-        axis.set_title(output.replace("_", " "), loc="left", fontsize=9)
-        axis.set_xlabel("index" + ("" if "mu_star" in kinds else " (share of the output's variance)"), fontsize=8)
+        axis.set_yticks(y, [textwrap.fill(_parameter_label(p), 34) for p in order], fontsize=7)
+        axis.set_title(_output_label(output), loc="left", fontsize=9)
+        axis.set_xlabel("index" + (" (in the output's own unit)" if "mu_star" in kinds
+                                   else " (share of the output's variance)"), fontsize=8)
         axis.set_xlim(left=0)
+        axis.xaxis.set_major_formatter(lambda v, _: _compact(v, sign=False))
+        axis.tick_params(axis="x", labelsize=7)
     for axis in list(axes.flat)[len(outputs):]:
         axis.set_visible(False)
     handles = [Patch(facecolor=colours[k], hatch=hatches[k], edgecolor="#222222" if hatches[k] else colours[k],
                      label=INDEX_LABELS.get(k, k)) for k in kinds]
     handles.append(Line2D([], [], color="#333333", lw=0.8, label="whisker: confidence interval"))
-    _header(figure, f"Which parameters drive the results: {method}",
+    _header(figure, body, f"Which parameters drive the results: {method}",
             "Longer bars: the output depends more on that parameter over the range tried; parameters ranked by "
-            f"their {'total' if 'ST' in kinds else 'leading'} index.",
+            f"their {'total' if 'ST' in kinds else 'leading'} index. {about}".strip(),
             f"{MODEL_SOURCE}; indices computed with SALib from a parameter sweep.",
             legend=(handles, {"ncols": 2}))
+    return figure
+
+
+def _sensitivity_matrix(frame: pd.DataFrame, outputs: list[str], kinds: list[str], method: str, top: int,
+                        about: str, into) -> Figure:
+    lead = kinds[0]
+    rows = frame[(frame["index"] == lead) & frame.output.isin(outputs)]
+    values = rows.pivot_table(index="parameter", columns="output", values="value", aggfunc="first").reindex(
+        columns=outputs)
+    confidence = rows.pivot_table(index="parameter", columns="output", values="confidence", aggfunc="first").reindex(
+        index=values.index, columns=outputs)
+    relative = lead not in ("S1", "ST")  # Morris μ* is in each output's own unit: scale by the largest
+    shown = values.divide(values.max(axis=0).where(lambda m: m > 0), axis=1) if relative else values
+    order = list(shown.mean(axis=1).sort_values(ascending=False).index[:top])
+    grid = shown.loc[order].to_numpy(dtype=float)
+    unclear = (confidence.loc[order].to_numpy(dtype=float) >= values.loc[order].to_numpy(dtype=float))
+    figure, body, _ = _canvas(8.2, 2.9 + 0.3 * len(order), into)
+    axis = body.subplots()
+    cmap = mcolors.LinearSegmentedColormap.from_list("influence", ["#ffffff", style.PALETTE[1]])
+    image = axis.imshow(grid, aspect="auto", cmap=cmap, norm=mcolors.Normalize(0, 1 if relative else max(
+        1e-9, float(np.nanmax(grid)) if np.isfinite(grid).any() else 1)), interpolation="nearest")
+    for (r, c), value in np.ndenumerate(grid):
+        if not np.isfinite(value):
+            continue
+        text = f"{value:.2f}" + ("*" if unclear[r, c] else "")
+        axis.text(c, r, text, ha="center", va="center", fontsize=7,
+                  color="white" if image.norm(value) > 0.6 else "#111111")
+    axis.set_yticks(range(len(order)), [textwrap.fill(_parameter_label(p), 40) for p in order], fontsize=7)
+    axis.set_xticks(range(len(outputs)), [textwrap.fill(_output_label(o), 14) for o in outputs], fontsize=7)
+    axis.xaxis.tick_top()
+    axis.tick_params(length=0)
+    axis.grid(False)
+    for spine in axis.spines.values():
+        spine.set_visible(False)
+    if relative:
+        what = ("Each cell: the parameter's Morris μ* (mean absolute effect on the output) as a share of the "
+                "largest μ* for that output, so 1.00 marks the parameter the output depends on most.")
+    else:
+        what = f"Each cell: the {INDEX_LABELS.get(lead, lead)} index, the share of the output's variance it explains."
+    unclear_note = " *: its confidence interval reaches zero." if unclear.any() else ""
+    _header(figure, body, f"Which parameters drive the results: {method}",
+            f"{what} Rows: parameters, the most influential on average first; columns: model outputs. {about}".strip(),
+            f"{MODEL_SOURCE}; indices computed with SALib from a parameter sweep over the ranges tried.{unclear_note} "
+            "The bar layout of this chart shows every index with its confidence interval.")
     return figure
 
 

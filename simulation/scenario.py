@@ -357,6 +357,27 @@ class Scenario:
         return settings
 
 
+def load_toml_spec(path: Path, model: type[BaseModel]) -> Any:
+    """A TOML file (sweep, targets) read as data and validated by a pydantic model; every
+    problem becomes an InputError naming the file and the key."""
+    try:
+        data = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(path, "TOML syntax", "valid TOML", str(error)) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise _as_input_error(error, path) from None
+
+
+def load_scenario_named_in(path: Path, key: str, relative: str) -> "Scenario":
+    """The scenario a file names at `key`, relative to that file's folder."""
+    scenario_path = path.parent / relative
+    if not scenario_path.is_file():
+        raise InputError(path, key, "an existing scenario file (relative to this file)", relative)
+    return load_scenario(scenario_path)
+
+
 def load_scenario(path: str | Path) -> Scenario:
     return Scenario.load(path)
 

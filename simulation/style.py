@@ -15,7 +15,6 @@ from typing import Iterator, Sequence
 
 import matplotlib as mpl
 import matplotlib.colors as mcolors
-import numpy as np
 
 FONT_FAMILY = "DejaVu Sans"  # ships with matplotlib, so every machine renders the same glyphs
 BASELINE_COLOUR = "#000000"

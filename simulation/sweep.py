@@ -33,18 +33,16 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .batch import Batch
 from .errors import InputError
-from .scenario import Scenario, _as_input_error, load_scenario
-from .tables import read_text
+from .scenario import Scenario, load_scenario_named_in, load_toml_spec
 from .tasks import make_task
 
 _KEY_PART = re.compile(r"([^.\[\]]+)|\[([^\[\]]+)\]")
@@ -122,18 +120,8 @@ class Sweep:
     @classmethod
     def load(cls, path: str | Path) -> "Sweep":
         path = Path(path)
-        try:
-            data = tomllib.loads(read_text(path))
-        except tomllib.TOMLDecodeError as error:
-            raise InputError(path, "TOML syntax", "valid TOML", str(error)) from None
-        try:
-            spec = SweepSpec.model_validate(data)
-        except ValidationError as error:
-            raise _as_input_error(error, path) from None
-        base_path = path.parent / spec.base
-        if not base_path.is_file():
-            raise InputError(path, "base", "an existing scenario file (relative to this file)", spec.base)
-        base = load_scenario(base_path)
+        spec = load_toml_spec(path, SweepSpec)
+        base = load_scenario_named_in(path, "base", spec.base)
         for key, parameter in spec.parameters.items():
             _check_parameter(path, base, key, parameter)
         return cls(spec, path, base)

@@ -38,18 +38,15 @@ The error measures of one series over a set of months (`error_measures`):
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from . import kernels
 from .errors import InputError
-from .scenario import _as_input_error
-from .tables import read_text
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 EVENTS = (*kernels.EVENT_NAMES, "smuggler_revenue_eur")
@@ -193,22 +190,12 @@ class Targets:
 
     @classmethod
     def load(cls, path: str | Path) -> "Targets":
-        from .scenario import load_scenario
-        from .sweep import _check_parameter, ParameterRange
+        from .scenario import load_scenario_named_in, load_toml_spec
+        from .sweep import ParameterRange, _check_parameter
 
         path = Path(path)
-        try:
-            data = tomllib.loads(read_text(path))
-        except tomllib.TOMLDecodeError as error:
-            raise InputError(path, "TOML syntax", "valid TOML", str(error)) from None
-        try:
-            spec = TargetsSpec.model_validate(data)
-        except ValidationError as error:
-            raise _as_input_error(error, path) from None
-        scenario_path = path.parent / spec.scenario
-        if not scenario_path.is_file():
-            raise InputError(path, "scenario", "an existing scenario file (relative to this file)", spec.scenario)
-        scenario = load_scenario(scenario_path)
+        spec = load_toml_spec(path, TargetsSpec)
+        scenario = load_scenario_named_in(path, "scenario", spec.scenario)
         for key, prior in spec.parameters.items():
             _check_parameter(path, scenario, key, ParameterRange(min=prior.min, max=prior.max))
         countries = set(scenario.network.countries)

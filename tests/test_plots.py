@@ -3,6 +3,8 @@ replicates): each figure has the titles, axes, legend entries and marks a reader
 
 from __future__ import annotations
 
+import io
+
 import matplotlib.text
 import numpy as np
 import pandas as pd
@@ -149,13 +151,50 @@ def test_calibration_fit_tells_fitted_from_out_of_sample_months():
         filled = [m for m in markers if m.get_markerfacecolor() != "white"]
         hollow = [m for m in markers if m.get_markerfacecolor() == "white"]
         assert len(filled[0].get_xdata()) == 4 and len(hollow[0].get_xdata()) == 2
-        assert len(axis.patches) == 2  # the two out-of-sample months shaded
+        assert len(axis.patches) == 1  # the two out-of-sample months shaded as one span
+        assert axis.get_yscale() == "linear"  # simulated within 30 % of observed
     labels = legend_labels(figure)
     assert "observed, month used in fitting" in labels
     assert any("out of sample" in label for label in labels)
     assert any("Observed data: IOM DTM" in t for t in texts(figure))
     with pytest.raises(ValueError, match="missing: fitted"):
         plots.calibration_fit(calibration_table().drop(columns="fitted"))
+
+
+def validation_table() -> pd.DataFrame:
+    """As calibration/fitted/validation.parquet: a full fit and an out-of-sample fit (its last two
+    months not fitted), the model overshooting one series tenfold."""
+    parts = []
+    for fit in ("full", "out_of_sample"):
+        part = calibration_table().assign(fit=fit, runs=8, fitted=True)
+        part["series"] = part.series.map({"arrivals in Greece": "arrivals_in_greece",
+                                          "crossings into Hungary": "western_balkan_route_detections"})
+        if fit == "out_of_sample":
+            part["fitted"] = part.month < pd.Timestamp("2015-11-01")
+        overshoot = part.series == "western_balkan_route_detections"
+        for column in ("simulated_median", "simulated_low", "simulated_high"):
+            part.loc[overshoot, column] *= 10
+        part["predictive_low"], part["predictive_high"] = part.simulated_low / 2, part.simulated_high * 2
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_calibration_fit_of_a_validation_table_has_a_row_per_fit_and_a_log_scale_when_needed():
+    figure = plots.calibration_fit(validation_table())
+    axes = visible_axes(figure)
+    assert [a.get_title(loc="left") for a in axes] == [
+        "Arrivals in greece\nfull fit", "Western Balkan route detections\nfull fit",
+        "Arrivals in greece\nout-of-sample test", "Western Balkan route detections\nout-of-sample test"]
+    assert all(a.get_yscale() == "log" for a in axes)  # the model overshoots tenfold: observed would lie flat
+    assert axes[0].get_ylim() == axes[2].get_ylim()  # a series' two fits on the same scale
+    assert [len(a.patches) for a in axes] == [0, 0, 1, 1]  # only the out-of-sample fit has unfitted months
+    everything = " ".join(texts(figure))
+    assert "Top row: full fit, parameters fitted to Jul – Dec 2015" in everything
+    assert "Bottom row: out-of-sample test, parameters fitted to Jul – Oct 2015 and run on through Nov – Dec 2015" \
+        in everything
+    assert "Log scale" in everything and "over 8 runs per month" in everything
+    assert "simulated, 90 % predictive band (adds observation error)" in legend_labels(figure)
+    assert plots.calibration_fit(validation_table(), log=False).axes[0].get_yscale() == "linear"
 
 
 def test_sensitivity_chart_ranks_parameters_by_total_index():
@@ -168,7 +207,7 @@ def test_sensitivity_chart_ranks_parameters_by_total_index():
     figure = plots.sensitivity_chart(pd.DataFrame(rows))
     axis = visible_axes(figure)[0]
     # Largest at the top (the last tick on a horizontal bar chart).
-    assert [t.get_text() for t in axis.get_yticklabels()] == ["detection", "smuggler_use", "seat_factor"]
+    assert [t.get_text() for t in axis.get_yticklabels()] == ["detection", "smuggler use", "seat factor"]
     assert len(axis.patches) == 6
     labels = legend_labels(figure)
     assert labels[:2] == ["total (ST): alone and in interaction", "first-order (S1): alone"]
@@ -180,3 +219,24 @@ def test_run_result_plot_methods():
     assert visible_axes(result.plot_route_map())[0].get_lines()
     assert any("Bulgaria checks starts" in t for t in texts(result.plot_monthly_flows(countries=["BG"])))
     assert result.plot_pressure_heatmap().axes[0].get_images()
+
+
+def test_figures_drawn_into_half_a_page_adapt_to_the_space(batch):
+    """The briefing draws two figures on one A4 page: each into a SubFigure of its share."""
+    from matplotlib.figure import Figure
+
+    page = Figure(figsize=(8.27, 11.69), layout="constrained")
+    top, bottom = page.subfigures(2, 1)
+    top.planned_size = bottom.planned_size = (7.6, 4.0)  # too short for the two-column chart
+    chart = plots.comparison_chart(Comparison.from_folder(batch), into=top)
+    panels = visible_axes(page)  # axes of every subfigure of the page
+    assert chart is top and len(panels) == 8
+    assert {a.get_subplotspec().get_gridspec().ncols for a in panels} == {4}  # a full page would have 2
+    assert any("baseline" in t and "tiny" not in t for t in texts(top))
+    rows = [{"parameter": f"behaviour.p{k}", "output": f"m{j} / all", "index": index, "value": 1.0 + k,
+             "confidence": 0.1} for k in range(5) for j in range(6) for index in ("mu_star", "sigma")]
+    assert plots.sensitivity_chart(pd.DataFrame(rows), into=bottom) is bottom
+    matrix = [a for a in visible_axes(page) if a not in panels]
+    assert len(matrix) == 1 and matrix[0].get_images()[0].get_array().shape == (5, 6)  # parameters by outputs
+    assert matrix[0].get_yticklabels()[0].get_text() == "p4"  # the most influential first
+    page.savefig(io.BytesIO(), format="pdf")  # the page lays out and draws

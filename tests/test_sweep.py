@@ -133,3 +133,25 @@ def test_the_bundled_sweep_file_is_valid():
     batch = sweep.batch(out="unused")
     assert len(batch.tasks) == 8 * (3 + 2) * 2
     assert not Path("unused").exists()
+
+
+@pytest.mark.parametrize("kind, samples, main_index", [("morris", 6, "mu_star"), ("sobol", 8, "ST")])
+def test_sensitivity_ranks_the_parameter_that_matters_first(tmp_path, kind, samples, main_index):
+    from simulation.sensitivity import analyse, run_sensitivity
+
+    path = write_sweep(tmp_path, f'kind = "{kind}"\nsamples = {samples}\nseed = 2', f"""
+[parameters."{DETECTION}"]
+min = 0.0
+max = 0.8
+[parameters."behaviour.informal_earnings_eur_per_day"]
+min = 5.0
+max = 50.0""")
+    table, batch, outcome = run_sensitivity(path, out=tmp_path / "out", workers=2, progress=False)
+    assert outcome.ok and (tmp_path / "out" / "sensitivity.parquet").is_file()
+    assert set(table.columns) == {"parameter", "output", "index", "value", "confidence"}
+    # Apprehensions depend on detection; everyone can pay, so informal earnings change nothing.
+    sweep = load_sweep(path)
+    apprehensions = analyse(sweep, batch.measures(), outputs=[("apprehensions", "all")])
+    main = apprehensions[apprehensions["index"] == main_index].set_index("parameter").value
+    assert main[DETECTION] > 0 and main["behaviour.informal_earnings_eur_per_day"] == pytest.approx(0, abs=1e-9) \
+        or main[DETECTION] > 10 * abs(main["behaviour.informal_earnings_eur_per_day"])

@@ -39,6 +39,7 @@ from .results import PARTIAL_PREFIX
 from .tasks import read_manifest, read_measures, run_task, verify_run
 
 BATCH_FILE = "batch.json"
+LOCK_FILE = ".lock"  # held while a process runs the batch: two at once would redo each other's runs
 STALE_PREFIX = ".stale-"
 
 
@@ -103,11 +104,12 @@ class Batch:
             _write_atomically(description, {
                 "kind": self.kind, "batch_key": self.key, "created_utc": _now(), "definition": self.definition,
                 "runs": runs})
-        for leftover in (self.folder / "runs").glob(f"{PARTIAL_PREFIX}*"):
-            shutil.rmtree(leftover, ignore_errors=True)  # a run killed while writing: never complete
 
     def pending(self) -> tuple[list[dict[str, Any]], list[str]]:
-        """(tasks still to run, run ids already complete and verified)."""
+        """(tasks still to run, run ids already complete and verified). Call it holding the
+        batch's lock: it removes what a killed run left half-written."""
+        for leftover in (self.folder / "runs").glob(f"{PARTIAL_PREFIX}*"):
+            shutil.rmtree(leftover, ignore_errors=True)  # a run killed while writing: never complete
         todo, done = [], []
         for task in self.tasks:
             folder = self.run_folder(task["run_id"])
@@ -123,6 +125,10 @@ class Batch:
     def run(self, workers: int | None = None, scheduler: str | None = None, progress: bool = True) -> BatchOutcome:
         started = time.perf_counter()
         self.prepare()
+        with _exclusive(self.folder / LOCK_FILE):
+            return self._run(workers, scheduler, progress, started)
+
+    def _run(self, workers: int | None, scheduler: str | None, progress: bool, started: float) -> BatchOutcome:
         todo, done = self.pending()
         outcome = BatchOutcome(self.folder, reused=done)
         if done and progress:
@@ -248,6 +254,26 @@ def _result_of(future, task: dict[str, Any]) -> dict[str, Any]:
     except Exception as error:  # the worker itself died or the task could not be sent
         return {"run_id": task["run_id"], "run_key": task["run_key"], "ok": False,
                 "error": f"worker failed: {type(error).__name__}: {error}", "wall_seconds": 0.0}
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (released when the process ends, however it ends)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BatchConflict(f"another balkansim process is running the batch in {path.parent}; wait for it to "
+                                "finish or stop it, then run the command again") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write_atomically(path: Path, content: Any) -> None:

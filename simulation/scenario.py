@@ -3,7 +3,8 @@ behaviour parameters and each country's border and reception settings.
 
 A file may say `extends = "other.toml"`: the other file is loaded first and this file's keys
 override it (tables merge key by key, everything else is replaced, except that [[levers]] and
-[[responses]] are added after the other file's). Paths in a file are
+[[responses]] are added after the other file's). `extends = ["a.toml", "b.toml"]` loads them in
+that order, each over the one before (e.g. a scenario and then a partial file of fitted values). Paths in a file are
 relative to that file. Every key is checked: unknown keys, wrong types and out-of-range values
 raise InputError naming the file, the key, what was expected and what was found."""
 
@@ -393,16 +394,26 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise InputError(path, "TOML syntax", "valid TOML", str(error)) from None
     _absolutise_paths(data, path.parent, path)
-    parent = data.pop("extends", None)
-    if parent is None:
+    parents = data.pop("extends", None)
+    if parents is None:
         return data
-    if not isinstance(parent, str) or not parent:
-        raise InputError(path, "extends", "the path of another scenario file, as a string", parent)
-    parent_path = (path.parent / parent)
-    if not parent_path.is_file():
-        raise InputError(path, "extends", "an existing scenario file (relative to this file)", parent)
-    base = _load_with_extends(parent_path, (*chain, resolved))
-    # Interventions add up: a file's [[levers]] and [[responses]] come after its parent's.
+    if isinstance(parents, str):
+        parents = [parents]
+    if not isinstance(parents, list) or not parents or not all(isinstance(p, str) and p for p in parents):
+        raise InputError(path, "extends", "the path of another scenario file, or a list of them, as strings", parents)
+    base: dict[str, Any] | None = None
+    for parent in parents:
+        parent_path = path.parent / parent
+        if not parent_path.is_file():
+            raise InputError(path, "extends", "an existing scenario file (relative to this file)", parent)
+        loaded = _load_with_extends(parent_path, (*chain, resolved))
+        base = loaded if base is None else _overlay(base, loaded)
+    return _overlay(base, data)
+
+
+def _overlay(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` over `base`; interventions add up: [[levers]] and [[responses]] come after base's."""
+    data = dict(data)
     for key in ADDITIVE_KEYS:
         if isinstance(base.get(key), list) and isinstance(data.get(key), list):
             data[key] = base[key] + data[key]

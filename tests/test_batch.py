@@ -203,3 +203,15 @@ def test_a_finished_run_is_freed_so_a_long_lived_worker_does_not_grow():
     del result
     gc.collect()
     assert model() is None  # nothing (Mesa's agent-id counters included) holds on to the model
+
+
+def test_two_processes_cannot_run_one_batch_at_once(tmp_path):
+    import fcntl
+
+    batch = comparison_batch(two_scenarios(), replicates=1, out=tmp_path / "b")
+    batch.prepare()
+    with open(tmp_path / "b" / ".lock", "a") as held:  # another process holds the batch
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(BatchConflict, match="another balkansim process"):
+            batch.run(workers=1, progress=False)
+    assert batch.run(workers=1, progress=False).ok  # free again

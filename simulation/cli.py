@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from .errors import InputError
+from .resources import InsufficientMemory
 
 EXIT_RUNS_FAILED = 1
 EXIT_INPUT_ERROR = 2
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
-    except FileExistsError as error:
+    except (FileExistsError, InsufficientMemory) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
 

@@ -205,3 +205,21 @@ def test_levers_add_up_through_extends(tiny_copy: Path):
                      'countries = ["BG"]\nclosed = true\n')
     kinds = [lever.kind for lever in load_scenario(child).levers()]
     assert kinds == ["reception", "border_enforcement"]
+
+
+def test_a_run_that_would_not_fit_in_memory_is_refused_before_it_starts(monkeypatch):
+    from simulation import MigrationModel, resources
+
+    from .conftest import tiny_scenario
+
+    scenario = tiny_scenario()
+    needed = MigrationModel(scenario).estimated_bytes
+    assert needed > resources.INTERPRETER_BYTES
+    monkeypatch.setattr(resources, "available_bytes", lambda: needed - 1)
+    with pytest.raises(resources.InsufficientMemory, match=r"GiB of memory needed .* nothing was started"):
+        MigrationModel(scenario)
+    # More people need more: the estimate grows with the population.
+    bigger = tiny_scenario(inflow={"monthly": [{"month": "2020-01", "entry": "start", "people": 10_000_000}]})
+    monkeypatch.setattr(resources, "available_bytes", lambda: None)  # unknown: no refusal
+    assert resources.estimated_run_bytes(10_000_000, 10, 5, 5, 4, 16) > needed
+    assert MigrationModel(bigger, days=1).estimated_bytes > needed

@@ -1,6 +1,7 @@
 """The `balkansim` command line.
 
     balkansim run [SCENARIO] [--seed N] [--days N] [--out DIR]   run one scenario (default: baseline)
+    balkansim rerun RUN_DIR [--out DIR]                           rerun from a manifest, check it is identical
     balkansim compare [SCENARIO ...] [--replicates N] [--workers K] [--scheduler ADDRESS] [--out DIR]
                                                                   scenarios side by side over replicates
     balkansim sweep FILE [--workers K] [--scheduler ADDRESS] [--out DIR]   a parameter sweep
@@ -58,6 +59,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder to create (default: runs/<scenario>-seed<seed>-<time>); never overwritten")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.set_defaults(handler=_run)
+
+    rerun = commands.add_parser("rerun", help="rerun a finished run from its manifest and check it is bit for bit the same")
+    rerun.add_argument("run_dir", help="a run folder (with manifest.json), e.g. runs/baseline-seed20150701-...")
+    rerun.add_argument("--out", help="folder for the rerun (default: RUN_DIR-rerun); never overwritten")
+    rerun.add_argument("--quiet", action="store_true", help="no progress bar")
+    rerun.set_defaults(handler=_rerun)
 
     compare = commands.add_parser(
         "compare", help="run scenarios side by side over replicates and tabulate the differences from the first")
@@ -177,6 +184,21 @@ def _run(args: argparse.Namespace) -> int:
         print(f"\nResults in {out}/ ({', '.join(TABLES)} as Parquet; manifest.json); "
               f"{result.wall_seconds:.1f} s")
     return 0
+
+
+def _rerun(args: argparse.Namespace) -> int:
+    from .rerun import rerun
+
+    outcome = rerun(args.run_dir, out=args.out, progress=not args.quiet)
+    if outcome.ok:
+        print(f"identical: all {len(outcome.identical)} tables of {args.run_dir} came out bit for bit the same in "
+              f"{outcome.folder}/")
+        return 0
+    print(f"DIFFERENT: {', '.join(outcome.different)} differ between {args.run_dir} and {outcome.folder}/ "
+          f"({len(outcome.identical)} identical)", file=sys.stderr)
+    for name, (before, now) in outcome.version_changes.items():
+        print(f"  {name}: {before} then, {now} now", file=sys.stderr)
+    return EXIT_RUNS_FAILED
 
 
 def _compare(args: argparse.Namespace) -> int:

@@ -195,6 +195,7 @@ class RunResult:
             "scenario_name": self.scenario.name,
             "scenario_file": self.scenario.file,
             "scenario": self.scenario.resolved(),
+            "input_files": self.scenario.input_files(),  # with "scenario", enough to rerun anywhere
             "seed": self.seed,
             "days": self.model.n_days,
             "start": str(self.scenario.start),

@@ -332,6 +332,15 @@ class Scenario:
         """The scenario as plain JSON-able data, after extends and with absolute paths."""
         return self.spec.model_dump(mode="json")
 
+    def input_files(self) -> dict[str, str]:
+        """The text of every file the scenario reads (network and inflow CSVs), by its path: with
+        `resolved()`, everything a run depends on, as data."""
+        data = self.resolved()
+        network = data.get("network", {})
+        paths = [network.get("places"), network.get("edges"), network.get("countries")]
+        paths += [series.get("csv") for series in data.get("inflow", {}).get("series", [])]
+        return {path: Path(path).read_text(encoding="utf-8-sig") for path in paths if path}
+
     @property
     def name(self) -> str:
         return self.spec.name

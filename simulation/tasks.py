@@ -27,18 +27,7 @@ MEASURES_ONLY = ("transit_times", "measures")
 
 def scenario_payload(scenario) -> dict[str, Any]:
     """The scenario as data: its resolved dict and the files it reads, by path."""
-    data = scenario.resolved()
-    files = {}
-    for path in data_file_paths(data):
-        files[path] = Path(path).read_text(encoding="utf-8-sig")
-    return {"name": scenario.name, "file": scenario.file, "data": data, "files": files}
-
-
-def data_file_paths(data: dict[str, Any]) -> list[str]:
-    network = data.get("network", {})
-    paths = [network.get("places"), network.get("edges"), network.get("countries")]
-    paths += [series.get("csv") for series in data.get("inflow", {}).get("series", [])]
-    return [p for p in paths if p]
+    return {"name": scenario.name, "file": scenario.file, "data": scenario.resolved(), "files": scenario.input_files()}
 
 
 def make_task(scenario, seed: int, days: int | None, folder: str | Path, run_id: str, labels: dict[str, Any],

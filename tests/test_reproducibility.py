@@ -67,3 +67,29 @@ def test_any_seed_reproduces_exactly(seed, use, detection):
     first, second = simulate(scenario, seed=seed), simulate(scenario, seed=seed)
     for name in TABLES:
         pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+
+
+def test_a_manifest_alone_reruns_a_run_bit_for_bit(tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    from simulation.cli import main
+    from simulation.rerun import rerun
+
+    from .conftest import TINY
+
+    # A run of scenario files that are then deleted: only the run folder is left.
+    files = tmp_path / "files"
+    shutil.copytree(TINY, files)
+    assert main(["run", str(files / "tiny.toml"), "--out", str(tmp_path / "run"), "--quiet"]) == 0
+    shutil.rmtree(files)
+    monkeypatch.setenv("BALKANSIM_DATA_CACHE", str(tmp_path / "cache"))
+    outcome = rerun(tmp_path / "run")
+    assert outcome.ok and len(outcome.identical) == len(json.loads((tmp_path / "run" / "manifest.json").read_text())["sha256"])
+    assert outcome.folder == tmp_path / "run-rerun"
+    assert main(["rerun", str(tmp_path / "run"), "--out", str(tmp_path / "again"), "--quiet"]) == 0
+    # A changed table is caught.
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    manifest["sha256"]["events.parquet"] = "0" * 64
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["rerun", str(tmp_path / "run"), "--out", str(tmp_path / "third"), "--quiet"]) == 1

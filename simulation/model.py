@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 from tqdm import tqdm
 
-from . import kernels, resources
+from . import invariants, kernels, resources
 from .counter_rng import seed_key
 from .errors import InputError
 from .government import Government
@@ -48,6 +48,7 @@ class MigrationModel(mesa.Model):
             kernels.N_STOCKS, f"scenario '{scenario.name}' ({scenario.file or 'built in code'})")
         self.population = Population(int(self.arrivals.sum()))
         self.day = 0
+        self.check_level = invariants.level_from_environment()
 
         self._setup_static_arrays()
         self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
@@ -258,6 +259,7 @@ class MigrationModel(mesa.Model):
         self.record_revenue[day] = self.revenue_today
         self.record_departures[day] = self.departures_buffer.sum(axis=0)
         self.record_stocks[day] = self.stocks
+        invariants.check_day(self, self.check_level)
         self.record_present[day] = self.present
         self.record_in_reception[day] = self.in_reception
         self.record_capacity[day] = self.capacity_today

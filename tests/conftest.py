@@ -4,6 +4,7 @@ change one thing."""
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -14,6 +15,10 @@ import pytest
 from simulation import Scenario, kernels
 from simulation.population import FINISHED
 from simulation.scenario import merge_tables
+
+# Every model the tests build checks all its invariants every day (simulation/invariants.py);
+# spawned workers inherit it.
+os.environ["BALKANSIM_CHECKS"] = "full"
 
 DATA = Path(__file__).parent / "data"
 TINY = DATA / "tiny"

@@ -62,3 +62,23 @@ def test_tables_agree_with_each_other():
     assert border_flows == result.events.border_crossings.sum()
     assert (result.events.pushbacks <= result.events.apprehensions).all()
     assert (result.events.smuggled_crossings.sum() > 0) and (result.events.smuggler_revenue_eur.sum() > 0)
+
+
+def test_the_daily_checks_are_on_in_tests_and_catch_a_broken_invariant():
+    import pytest
+
+    from simulation.invariants import InvariantViolation, check_day
+
+    model = MigrationModel(tiny_scenario())
+    assert model.check_level == "full"
+    model.step()
+    model.step()
+    check_day(model, "full")  # a correct day passes
+    model.stocks[1, 0] += 1  # one person counted twice
+    with pytest.raises(InvariantViolation, match="day 2: people are not conserved"):
+        check_day(model, "light")
+    model.stocks[1, 0] -= 1
+    model.population.budget_eur[0] = -5.0
+    check_day(model, "light")  # the light checks do not scan the agents
+    with pytest.raises(InvariantViolation, match="budget is negative"):
+        check_day(model, "full")

@@ -22,7 +22,7 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, RunWriteError
 from .resources import InsufficientMemory
 
 EXIT_RUNS_FAILED = 1
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
-    except (FileExistsError, InsufficientMemory) as error:
+    except (FileExistsError, InsufficientMemory, RunWriteError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INPUT_ERROR
 
@@ -57,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_non_negative, help="seed (default: the scenario's)")
     run.add_argument("--days", type=_positive, help="simulate only the first N days of the period")
     run.add_argument("--out", help="run folder to create (default: runs/<scenario>-seed<seed>-<time>); never overwritten")
+    run.add_argument("--force", action="store_true",
+                     help="replace an existing --out folder (only once the new run is completely written)")
     run.add_argument("--quiet", action="store_true", help="no progress bar and no summary table")
     run.set_defaults(handler=_run)
 
@@ -172,13 +174,14 @@ def _run(args: argparse.Namespace) -> int:
     else:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         out = Path("runs") / f"{scenario.name}-seed{seed}-{stamp}"
-    if out.exists():
-        raise FileExistsError(f"{out} already exists; choose another --out (nothing was written)")
+    if out.exists() and not args.force:
+        raise FileExistsError(f"{out} already exists; choose another --out, or --force to replace it "
+                              "(nothing was written)")
     if not args.quiet:
         print(f"Running '{scenario.name}' from {scenario_file}: {scenario.start} for "
               f"{args.days or scenario.days} days, seed {seed}", file=sys.stderr)
     result = simulate(scenario, seed=seed, days=args.days, progress=not args.quiet)
-    result.save(out)
+    result.save(out, force=args.force)
     if not args.quiet:
         print(result.summary().to_string(index=False))
         print(f"\nResults in {out}/ ({', '.join(TABLES)} as Parquet; manifest.json); "

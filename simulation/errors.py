@@ -19,6 +19,11 @@ class InputError(ValueError):
         super().__init__(f"{self.file}: {key}: expected {expected}{got_text}")
 
 
+class RunWriteError(OSError):
+    """A run folder could not be written (disk full, permission denied, ...); nothing
+    half-written is left behind."""
+
+
 def _short(value: object, limit: int = 80) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import kernels
+from .errors import RunWriteError
 from .measures import headline_measures
 from .model import MigrationModel
 
@@ -210,18 +211,38 @@ class RunResult:
             "bytes_of_state_per_agent": self.model.bytes_per_agent,
         }
 
-    def save(self, out_dir: str | Path, tables: tuple[str, ...] = TABLES, manifest_extra: dict | None = None) -> Path:
+    def save(self, out_dir: str | Path, tables: tuple[str, ...] = TABLES, manifest_extra: dict | None = None,
+             force: bool = False) -> Path:
         """Write the run folder (the named tables as Parquet, then manifest.json); refuses a
-        folder that already exists. The folder is built under a hidden temporary name and renamed
-        when complete, so a folder with this name is always a whole run."""
+        folder that already exists unless `force`. The folder is built under a hidden temporary
+        name and renamed when complete, so a folder with this name is always a whole run; with
+        `force` the old folder is replaced only once the new one is complete. A write that fails
+        (disk full, no permission) leaves nothing behind and raises RunWriteError."""
         out_dir = Path(out_dir)
-        if out_dir.exists():
-            raise FileExistsError(f"{out_dir} already exists; choose another --out (nothing was written)")
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        if out_dir.exists() and not force:
+            raise FileExistsError(f"{out_dir} already exists; choose another --out, or --force to replace it "
+                                  "(nothing was written)")
         partial = out_dir.parent / f"{PARTIAL_PREFIX}{out_dir.name}.{os.getpid()}"
-        if partial.exists():
-            shutil.rmtree(partial)
-        partial.mkdir()
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            if partial.exists():
+                shutil.rmtree(partial)
+            partial.mkdir()
+            self._write(partial, tables, manifest_extra)
+            if out_dir.exists():  # --force: the old run goes only now that the new one is whole
+                old = out_dir.parent / f"{PARTIAL_PREFIX}{out_dir.name}.replaced.{os.getpid()}"
+                out_dir.rename(old)
+                partial.rename(out_dir)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                partial.rename(out_dir)
+        except OSError as error:
+            shutil.rmtree(partial, ignore_errors=True)
+            raise RunWriteError(f"could not write the run folder {out_dir}: {error.strerror or error} "
+                                f"({type(error).__name__}); nothing half-written was left behind") from error
+        return out_dir
+
+    def _write(self, partial: Path, tables: tuple[str, ...], manifest_extra: dict | None) -> None:
         checksums = {}
         for name in tables:
             path = partial / f"{name}.parquet"
@@ -232,8 +253,6 @@ class RunResult:
         temporary = partial / "manifest.json.tmp"
         temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
         temporary.rename(partial / "manifest.json")
-        partial.rename(out_dir)
-        return out_dir
 
 
 PARTIAL_PREFIX = ".partial-"  # a run folder being written: never complete, safe to remove

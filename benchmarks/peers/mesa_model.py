@@ -20,6 +20,7 @@ import json
 import sys
 
 import mesa
+import numpy
 
 AT_PLACE, IN_TRANSIT, DETAINED = 0, 1, 2
 
@@ -119,7 +120,9 @@ class Migrant(mesa.Agent):
             return time_left - travel
         self.state = IN_TRANSIT
         self.edge = edge
-        self.remaining_days = travel - time_left
+        # Stored in single precision, as our engine's population arrays store it
+        # (simulation/population.py: remaining_days is float32); see the note in common.py.
+        self.remaining_days = float(numpy.float32(travel - time_left))
         return -1.0
 
     def arrive(self, place: int) -> bool:

@@ -145,7 +145,8 @@ def _derived(original: object) -> st.SearchStrategy:
     elif isinstance(original, int):
         options += [-original - 1, original * 10**12, original + 0.5, str(original), float(original), math.nan]
     elif isinstance(original, float):
-        options += [-original - 1.0, original * 1e12, math.nan, math.inf, str(original), int(original)]
+        options += [-original - 1.0, original * 1e12, math.nan, math.inf, str(original),
+                    int(original) if math.isfinite(original) else 0]
     elif isinstance(original, str):
         options += [original + "x", original.upper(), original[:-1], original + "\x00", original * 3, [original]]
     elif isinstance(original, dt.date):

@@ -243,11 +243,12 @@ def engine_outputs(model) -> dict:
     }
 
 
-def run_engine(people: int, days: int, seed: int) -> dict:
-    """One run of our engine on the case (in this process)."""
+def run_engine(people: int, days: int, seed: int, scenario=None) -> dict:
+    """One run of our engine on the case (in this process), with this seed."""
     import simulation
 
-    model = simulation.MigrationModel(benchmark_scenario(people, days, seed=seed))
+    scenario = benchmark_scenario(people, days) if scenario is None else scenario
+    model = simulation.MigrationModel(scenario, seed=seed)
     first_cost = None
     for _ in range(days):
         model.step()

@@ -373,7 +373,7 @@ def lever_from_dict(data: dict[str, Any]) -> Lever:
     """Build a registered lever from a scenario [[levers]] table (data only: the type must be
     one of the registered kinds; nothing is imported by name)."""
     kind = data.get("type")
-    if kind not in Lever.registry:
+    if not isinstance(kind, str) or kind not in Lever.registry:
         raise ValueError(f"type must be one of {', '.join(sorted(Lever.registry))}, got {kind!r}")
     cls = Lever.registry[kind]
     values = {k: v for k, v in data.items() if k != "type"}

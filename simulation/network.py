@@ -27,6 +27,7 @@ EDGE_COLUMNS = (
     "smuggler_required", "smuggling_fee_eur", "source", "notes",
 )
 _PLACE_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_RECEPTION_CAPACITY = 1_000_000_000  # persons; far above any country's system, and x 100 still fits int64
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 
 
@@ -181,7 +182,8 @@ def _parse_places(file: Path, rows: list[tuple[int, dict[str, str]]]) -> list[di
             place_id=place_id, name=row["name"], country=row["country"], kind=row["kind"],
             latitude=_number(file, row_number, "latitude", row["latitude"], minimum=-90, maximum=90),
             longitude=_number(file, row_number, "longitude", row["longitude"], minimum=-180, maximum=180),
-            reception_capacity=_number(file, row_number, "reception_capacity", row["reception_capacity"], minimum=0, integer=True),
+            reception_capacity=_number(file, row_number, "reception_capacity", row["reception_capacity"], minimum=0,
+                                       maximum=MAX_RECEPTION_CAPACITY, integer=True),
             capacity_source=row["capacity_source"],
         ))
     return places

@@ -25,7 +25,7 @@ from .network import MODES, Country, Network, load_countries, load_network
 from .government import ResponseRule
 from .levers import ReturnSettings
 from .smuggling import MarketSettings
-from .tables import read_text
+from .tables import is_regular_file, read_text
 
 PATH_KEYS = (("network", "places"), ("network", "edges"), ("network", "countries"))
 ADDITIVE_KEYS = ("levers", "responses")
@@ -55,6 +55,13 @@ class MonthlyInflow(_Strict):
     entry: str
     people: int = Field(ge=0, le=100_000_000)
     group: str | None = None
+
+    @field_validator("month")
+    @classmethod
+    def _a_real_year(cls, value: str) -> str:
+        if int(value[:4]) < 1:
+            raise ValueError("a month of the year 0001 or later")
+        return value
 
 
 class InflowSeries(_Strict):
@@ -383,7 +390,7 @@ def load_toml_spec(path: Path, model: type[BaseModel]) -> Any:
 def load_scenario_named_in(path: Path, key: str, relative: str) -> "Scenario":
     """The scenario a file names at `key`, relative to that file's folder."""
     scenario_path = path.parent / relative
-    if not scenario_path.is_file():
+    if not is_regular_file(scenario_path):
         raise InputError(path, key, "an existing scenario file (relative to this file)", relative)
     return load_scenario(scenario_path)
 
@@ -413,7 +420,7 @@ def _load_with_extends(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     base: dict[str, Any] | None = None
     for parent in parents:
         parent_path = path.parent / parent
-        if not parent_path.is_file():
+        if not is_regular_file(parent_path):
             raise InputError(path, "extends", "an existing scenario file (relative to this file)", parent)
         loaded = _load_with_extends(parent_path, (*chain, resolved))
         base = loaded if base is None else _overlay(base, loaded)
@@ -452,7 +459,7 @@ def _absolutise_paths(data: dict[str, Any], base_dir: Path, file: str | Path | N
             if not isinstance(value, str) or not value:
                 raise InputError(file, dotted, "a file path as a string", value)
             target = Path(value) if Path(value).is_absolute() else (base_dir / value)
-            if not target.is_file():
+            if not is_regular_file(target):
                 raise InputError(file, dotted, "an existing regular file (relative to the scenario file)", value)
             section[key] = str(target.resolve())
 
@@ -521,6 +528,5 @@ def _check_against_network(scenario: Scenario, file: str | None) -> None:
     for country in spec.countries:
         if country != "default" and country not in network.countries:
             raise InputError(file, f"countries.{country}", f"'default' or a country of the network ({', '.join(network.countries)})", country)
-    end = spec.period.start + dt.timedelta(days=spec.period.days)
-    if end.year > 9999:
+    if (dt.date.max - spec.period.start).days < spec.period.days:  # it would end after 9999-12-31
         raise InputError(file, "period.days", "a period that ends before the year 10000", spec.period.days)

@@ -46,6 +46,7 @@ from .scenario import Scenario, load_scenario_named_in, load_toml_spec
 from .tasks import make_task
 
 _KEY_PART = re.compile(r"([^.\[\]]+)|\[([^\[\]]+)\]")
+MAX_DESIGN_POINTS = 100_000  # more runs than any machine here does; a bigger design is a typo
 
 
 class _Strict(BaseModel):
@@ -102,6 +103,19 @@ class SweepSpec(_Strict):
                 raise ValueError(f"parameters.{key}: values and points are for grid designs; give min and max")
             if kind == "grid" and parameter.values is None and parameter.points is None:
                 raise ValueError(f"parameters.{key}: a grid needs values, or min, max and points")
+            if kind in ("sobol", "morris") and parameter.min is not None and not parameter.min < parameter.max:
+                raise ValueError(f"parameters.{key}: a {kind} design needs min below max "
+                                 f"(got min {parameter.min}, max {parameter.max})")
+        if kind == "grid":
+            points = 1
+            for parameter in self.parameters.values():
+                points *= len(parameter.values) if parameter.values is not None else parameter.points
+        else:
+            points = self.design.samples * {"random": 1, "sobol": len(self.parameters) + 2,
+                                            "morris": len(self.parameters) + 1}[kind]
+        if points > MAX_DESIGN_POINTS:
+            raise ValueError(f"design: at most {MAX_DESIGN_POINTS:,} design points (runs per replicate); "
+                             f"this {kind} design has {points:,}")
         return self
 
 

@@ -10,10 +10,22 @@ from pathlib import Path
 from .errors import InputError
 
 
+def is_regular_file(path: Path) -> bool:
+    """Path.is_file, where a name the system refuses (too long, ...) is no file either."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def check_regular_file(path: Path, key: str = "file") -> None:
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as error:
+        raise InputError(path, key, "an existing file", error.strerror or str(error)) from None
+    if not exists:
         raise InputError(path, key, "an existing file", "no such file")
-    if not path.is_file():
+    if not is_regular_file(path):
         raise InputError(path, key, "a regular file", "a directory or special file")
 
 
@@ -23,6 +35,8 @@ def read_text(path: Path, key: str = "file") -> str:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(path, key, "UTF-8 text", f"undecodable byte at position {error.start}") from None
+    except OSError as error:
+        raise InputError(path, key, "a readable file", error.strerror or str(error)) from None
 
 
 def read_csv_strict(

@@ -69,8 +69,8 @@ def _month_pair(value: tuple[str, str]) -> tuple[str, str]:
     import re
 
     for month in value:
-        if not re.match(MONTH, month):
-            raise ValueError(f"months as 'YYYY-MM', got {month!r}")
+        if not re.fullmatch(MONTH, month) or month < "0001":
+            raise ValueError(f"months as 'YYYY-MM' from the year 0001 on, got {month!r}")
     if value[0] > value[1]:
         raise ValueError(f"the first month must not come after the last ({value[0]} > {value[1]})")
     return value
@@ -224,9 +224,10 @@ class Targets:
 def observed_series(path: Path, index: int, target: Target) -> pd.DataFrame:
     """The observed monthly series of a target: month, value, source (first source of the month)."""
     from .observed import load_observed
+    from .tables import is_regular_file
 
     file = path.parent / target.observed.file
-    if not file.is_file():
+    if not is_regular_file(file):
         raise InputError(path, f"targets[{index}].observed.file", "an existing CSV file (relative to this file)",
                          target.observed.file)
     table = load_observed(file)

@@ -9,12 +9,12 @@ cases found are kept as regular tests in tests/test_fuzz_corpus.py."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
 import math
 import os
-import shutil
 import signal
 import tempfile
 import tomllib
@@ -35,6 +35,7 @@ from simulation.resources import InsufficientMemory
 from simulation.sweep import load_sweep
 from simulation.targets import load_targets
 
+pytestmark = pytest.mark.filterwarnings("ignore:The balance properties of Sobol:UserWarning")
 REPO = Path(__file__).resolve().parents[1]
 LONG = os.environ.get("BALKANSIM_FUZZ", "") == "long"
 FUZZ_EXAMPLES = int(os.environ.get("BALKANSIM_FUZZ_EXAMPLES", 10_000 if LONG else 40))
@@ -109,7 +110,8 @@ NASTY_TEXT = st.one_of(
                      "9" * 5000, "0x10", "1_000", "1,5", "true", "false", "None", "\x00", "\x1b[2J", "\u2028",
                      "\x85", "\r", "\ufeff", "\"", "\"\"", "'", "\\", "../", "/dev/null", "/dev/zero",
                      "2015-13", "2015-00", "2016-02-30", "0000-01", "9999-12", "2016-01/2015-01", "2015-Q5",
-                     "2015-H3", "~", "()", "2015 (", "10000-01", "RS", "ZZ", "GR-MK", "default",
+                     "2015-H3", "~", "()", "2015 (", "10000-01", "0000-01", "0000", "RS", "ZZ", "GR-MK",
+                     "default", "x" * 5000, "data", "network", "../" * 40 + "etc",
                      *PLACE_IDS]),
     st.text(max_size=12),
     st.integers(-(2**70), 2**70).map(str),
@@ -128,7 +130,7 @@ NASTY_VALUE = st.one_of(
     st.dictionaries(st.sampled_from(PLACE_IDS + ["road", "rail", "sea", "walk", "camel"]),
                     st.one_of(st.floats(-2, 2), st.just(math.nan), st.integers(-2, 2), st.text(max_size=2)),
                     max_size=3),
-)
+).map(copy.deepcopy)  # a fresh copy: a later mutation must never change the strategy's own values
 NASTY_BYTES = st.one_of(
     st.sampled_from([b"\xff", b"\xfe\xff", b"\x00", b"\xc3", b"\xed\xa0\x80", b"\x80", b"\n", b"\r", b"\r\n",
                      b'"', b"'''", b'"""', b",", b"=", b"[", b"]", b"[[", b"{", b"}", b"#", b"\\", b"\xef\xbb\xbf",
@@ -148,16 +150,18 @@ def _derived(original: object) -> st.SearchStrategy:
         options += [-original - 1.0, original * 1e12, math.nan, math.inf, str(original),
                     int(original) if math.isfinite(original) else 0]
     elif isinstance(original, str):
-        options += [original + "x", original.upper(), original[:-1], original + "\x00", original * 3, [original]]
+        options += [original + "x", original.upper(), original[:-1], original + "\x00", original * 3, [original],
+                    "0000" + original[4:], "9999" + original[4:], original + "\n", "a" * 5000]
     elif isinstance(original, dt.date):
-        options += [original.replace(year=1), original.replace(year=9999), str(original)]
+        options += [original.replace(year=1), original.replace(year=9999), dt.date.min, dt.date.max,
+                    str(original)]
     elif isinstance(original, list) and len(original) >= 2:
         options += [list(reversed(original)), original[:1], original + original, original * 100]
     elif isinstance(original, list):
         options += [original * 2, []]
     if not options:
         return NASTY_VALUE
-    return st.one_of(st.sampled_from(options), NASTY_VALUE)
+    return st.one_of(st.sampled_from(options).map(copy.deepcopy), NASTY_VALUE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,7 +190,20 @@ def toml_mutation(draw, text: bytes, siblings: list[str]) -> tuple[bytes | None,
     for _ in range(draw(st.integers(1, 3))):
         paths = _toml_paths(data)
         op = draw(st.sampled_from(["delete", "replace", "replace", "replace", "rename", "unknown", "extends",
-                                   "duplicate", "swap"]))
+                                   "duplicate", "swap", "design"]))
+        if op == "design" and isinstance(data.get("design"), dict):
+            # a sweep's design made big: a grid of many points, or many samples
+            data["design"]["kind"] = kind = draw(st.sampled_from(["grid", "random", "sobol", "morris"]))
+            parameters = data.get("parameters")
+            for parameter in parameters.values() if isinstance(parameters, dict) else []:
+                if isinstance(parameter, dict) and kind == "grid":
+                    parameter["points"] = draw(st.integers(2, 1000))
+            if kind != "grid":
+                data["design"]["samples"] = draw(st.integers(1, 1_000_000))
+            ops.append(f"design {data['design']!r}")
+            continue
+        if op == "design":
+            op = "replace"
         if op == "extends":
             value = draw(st.one_of(st.sampled_from(siblings + ["missing.toml", "", ".", "network", "/dev/null",
                                                                "/dev/zero", "network/places.csv"]),
@@ -253,6 +270,8 @@ def csv_mutation(draw, text: bytes, network_places: bytes | None = None) -> tupl
         body = len(rows) - 1
         if op == "cell" and body > 0:
             r = draw(st.integers(1, body))
+            if not rows[r]:
+                rows[r].append("")
             c = draw(st.integers(0, len(rows[r]) - 1))
             rows[r][c] = draw(st.one_of(NASTY_TEXT, st.sampled_from([cell for row in rows[1:4] for cell in row])))
             ops.append(f"row {r + 1} column {rows[0][c] if c < len(rows[0]) else c} = {rows[r][c]!r}"[:200])

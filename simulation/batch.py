@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 from tqdm import tqdm
 
-from .results import PARTIAL_PREFIX
+from .results import PARTIAL_PREFIX, swap_in
 from .tasks import read_manifest, read_measures, run_task, verify_run
 
 BATCH_FILE = "batch.json"
@@ -195,13 +195,7 @@ class Batch:
         ds.write_dataset(pa.Table.from_pandas(table, preserve_index=False), staging, format="parquet",
                          partitioning=[partition_by], partitioning_flavor="hive",
                          basename_template="part-{i}.parquet")
-        if target.exists():
-            old = self.folder / f".measures.old-{os.getpid()}"
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
+        swap_in(staging, target, self.folder / f".measures.old-{os.getpid()}")
         return target
 
 

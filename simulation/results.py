@@ -229,13 +229,8 @@ class RunResult:
                 shutil.rmtree(partial)
             partial.mkdir()
             self._write(partial, tables, manifest_extra)
-            if out_dir.exists():  # --force: the old run goes only now that the new one is whole
-                old = out_dir.parent / f"{PARTIAL_PREFIX}{out_dir.name}.replaced.{os.getpid()}"
-                out_dir.rename(old)
-                partial.rename(out_dir)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                partial.rename(out_dir)
+            # With --force the old run goes only now that the new one is whole.
+            swap_in(partial, out_dir, out_dir.parent / f"{PARTIAL_PREFIX}{out_dir.name}.replaced.{os.getpid()}")
         except OSError as error:
             shutil.rmtree(partial, ignore_errors=True)
             raise RunWriteError(f"could not write the run folder {out_dir}: {error.strerror or error} "
@@ -253,6 +248,17 @@ class RunResult:
         temporary = partial / "manifest.json.tmp"
         temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
         temporary.rename(partial / "manifest.json")
+
+
+def swap_in(staging: Path, target: Path, aside: Path) -> None:
+    """Put the finished folder `staging` at `target`; an existing target is renamed `aside` first
+    and removed after, so `target` is at every moment either the old whole or the new whole."""
+    if target.exists():
+        target.rename(aside)
+        staging.rename(target)
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        staging.rename(target)
 
 
 PARTIAL_PREFIX = ".partial-"  # a run folder being written: never complete, safe to remove

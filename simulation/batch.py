@@ -35,7 +35,9 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 from tqdm import tqdm
 
-from .results import PARTIAL_PREFIX, swap_in
+from . import atomic
+from .atomic import swap_in
+from .results import PARTIAL_PREFIX
 from .tasks import read_manifest, read_measures, run_task, verify_run
 
 BATCH_FILE = "batch.json"
@@ -271,9 +273,7 @@ def _exclusive(path: Path) -> Iterator[None]:
 
 
 def _write_atomically(path: Path, content: Any) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(content, indent=2, default=str) + "\n", encoding="utf-8")
-    temporary.replace(path)
+    atomic.write_text(path, json.dumps(content, indent=2, default=str) + "\n")
 
 
 def _now() -> str:

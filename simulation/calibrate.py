@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .errors import InputError
 from .targets import SimulatedSeries, Targets, months_between, simulated_monthly
 
@@ -173,9 +174,7 @@ def prepare_folder(folder: Path, key: str) -> None:
     if folder.exists() and any(folder.iterdir()):
         raise CalibrationConflict(f"{folder} exists and is not a calibration folder; choose another --out")
     folder.mkdir(parents=True, exist_ok=True)
-    temporary = stamp.with_suffix(".tmp")
-    temporary.write_text(json.dumps({"fingerprint": key}) + "\n", encoding="utf-8")
-    temporary.replace(stamp)
+    atomic.write_text(stamp, json.dumps({"fingerprint": key}) + "\n")
 
 
 def run_fit(targets: Targets, folder: Path, fit: str, quick: bool = False, workers: int | None = None,
@@ -265,9 +264,9 @@ def write_ensemble(targets: Targets, folder: Path, studies) -> pd.DataFrame:
         for trial in study.get_trials(deepcopy=True, states=(optuna.trial.TrialState.COMPLETE,)):
             rows.append({"member": member, "trial": trial.number, "objective": trial.value, **trial.params})
     trials = pd.DataFrame(rows)
-    _write_csv(trials, folder / "trials.csv")
+    write_csv(trials, folder / "trials.csv")
     ensemble = trials.loc[trials.groupby("member").objective.idxmin()].reset_index(drop=True)
-    _write_csv(ensemble, folder / "ensemble.csv")
+    write_csv(ensemble, folder / "ensemble.csv")
     return ensemble
 
 
@@ -297,16 +296,13 @@ def write_calibrated_scenario(targets: Targets, ensemble: pd.DataFrame, path: Pa
               "# The ensemble's range of each parameter (see full/ensemble.csv):"]
     header += [f"#   {key}: {low:.4g} .. {high:.4g}" for key, (low, high) in spread.items()]
     header.append("# A partial scenario: not runnable alone; a scenario file may extend it.")
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text("\n".join(header) + "\n\n" + tomli_w.dumps(nested), encoding="utf-8")
-    temporary.replace(path)
+    atomic.write_text(path, "\n".join(header) + "\n\n" + tomli_w.dumps(nested))
     return path
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(temporary, index=False)
-    temporary.replace(path)
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    with atomic.replacing(path) as temporary:
+        frame.to_csv(temporary, index=False)
 
 
 def calibrate(targets: Targets, folder: Path, quick: bool = False, workers: int | None = None,

@@ -21,6 +21,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .batch import Batch, BatchOutcome
 from .scenario import Scenario, load_scenario
 from .tasks import make_task
@@ -178,9 +179,8 @@ class Comparison:
     def to_parquet(self, path: str | Path) -> Path:
         """The summary table as one Parquet file (written aside, then renamed)."""
         path = Path(path)
-        temporary = path.with_name(f".{path.name}.tmp")
-        self.summary().to_parquet(temporary, index=False)
-        temporary.replace(path)
+        with atomic.replacing(path) as temporary:
+            self.summary().to_parquet(temporary, index=False)
         return path
 
     def plot(self, measures: Sequence[tuple[str, str]] | None = None):

@@ -35,7 +35,7 @@ import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
-from . import plots, style
+from . import atomic, plots, style
 from .compare import MEASURE_LABELS, Comparison, _number
 from .runset import RunSet, from_batch, manifests
 
@@ -135,9 +135,9 @@ def make_report(batch: str | Path, out: str | Path | None = None, calibration: s
     calibration_use = calibration_status(runs, calibration) if calibration is not None else None
 
     briefing = Briefing(pdf=out, pages=0, calibration=calibration, sensitivity=sensitivity, layout=groups)
-    temporary = out.with_name(f".{out.name}.tmp")
-    with style.context(), PdfPages(temporary, metadata={"Title": f"balkansim briefing: {batch.name}",
-                                                        "Creator": "balkansim report"}) as pdf:
+    # The PDF replaces `out` only once it is closed and whole.
+    with atomic.replacing(out) as temporary, style.context(), PdfPages(
+            temporary, metadata={"Title": f"balkansim briefing: {batch.name}", "Creator": "balkansim report"}) as pdf:
         pages = [front_page(comparison, runs, numbers, calibration_use)]
         pages += [figure_page([(name, draw[name], full[name]) for name in group]) for group in groups]
         pages.append(assumptions_page(runs, batch, out, calibration, sensitivity, formats))
@@ -146,7 +146,6 @@ def make_report(batch: str | Path, out: str | Path | None = None, calibration: s
                       va="bottom", fontsize=6.5, color="#777777")
             pdf.savefig(page)
             briefing.pages += 1
-    temporary.replace(out)
     beside = dict(full)
     if len(runs.scenarios) > 1 and formats:
         beside["route-difference-map"] = plots.route_difference_map(runs)

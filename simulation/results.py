@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import kernels
+from .atomic import swap_in
 from .errors import RunWriteError
 from .measures import headline_measures
 from .model import MigrationModel
@@ -248,17 +249,6 @@ class RunResult:
         temporary = partial / "manifest.json.tmp"
         temporary.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
         temporary.rename(partial / "manifest.json")
-
-
-def swap_in(staging: Path, target: Path, aside: Path) -> None:
-    """Put the finished folder `staging` at `target`; an existing target is renamed `aside` first
-    and removed after, so `target` is at every moment either the old whole or the new whole."""
-    if target.exists():
-        target.rename(aside)
-        staging.rename(target)
-        shutil.rmtree(aside, ignore_errors=True)
-    else:
-        staging.rename(target)
 
 
 PARTIAL_PREFIX = ".partial-"  # a run folder being written: never complete, safe to remove

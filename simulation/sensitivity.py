@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from . import atomic
 from .errors import InputError
 
 DEFAULT_OUTPUTS = (("irregular_crossings_into_eu", "all"), ("arrivals", "all"), ("peak_transit_pressure", "all"),
@@ -97,9 +98,8 @@ def run_sensitivity(file: str | Path, out: str | Path | None = None, workers: in
     if not outcome.ok:
         return None, batch, outcome
     table = analyse(sweep, batch.measures())
-    temporary = batch.folder / ".sensitivity.parquet.tmp"
-    table.to_parquet(temporary, index=False)
-    temporary.replace(batch.folder / "sensitivity.parquet")
+    with atomic.replacing(batch.folder / "sensitivity.parquet") as temporary:
+        table.to_parquet(temporary, index=False)
     return table, batch, outcome
 
 

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calibrate import FITS, days_to_cover, fit_months, make_series_task, read_ensemble, series_task
+from . import atomic
+from .calibrate import FITS, days_to_cover, fit_months, make_series_task, read_ensemble, series_task, write_csv
 from .targets import Targets, error_measures, months_between
 
 PREDICTION_SEED_OFFSET = 10_000  # prediction runs use seeds the fits never saw
@@ -77,10 +78,11 @@ def validate_fit(targets: Targets, folder: Path, quick: bool = False, workers: i
     table = pd.concat([_validation_rows(targets, fit, simulated[fit]) for fit in fits], ignore_index=True)
     metrics = _metrics(targets, table)
     parameters = _parameter_table(targets, ensembles)
-    _write_parquet(table, folder / "validation.parquet")
-    _write_csv(metrics, folder / "validation_metrics.csv")
-    _write_csv(parameters, folder / "parameters.csv")
-    _write_text(report_text(targets, metrics, parameters, settings, quick), folder / "report.md")
+    with atomic.replacing(folder / "validation.parquet") as temporary:
+        table.to_parquet(temporary, index=False)
+    write_csv(metrics, folder / "validation_metrics.csv")
+    write_csv(parameters, folder / "parameters.csv")
+    atomic.write_text(folder / "report.md", report_text(targets, metrics, parameters, settings, quick))
     return table
 
 
@@ -222,19 +224,3 @@ def _describe(simulated) -> str:
     return f"crossings from {', '.join(simulated.crossings_from)} into {', '.join(simulated.crossings_into)}"
 
 
-def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_parquet(temporary, index=False)
-    temporary.replace(path)
-
-
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    frame.to_csv(temporary, index=False)
-    temporary.replace(path)
-
-
-def _write_text(text: str, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)

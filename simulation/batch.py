@@ -77,6 +77,17 @@ class Batch:
         self.key = hashlib.sha256(json.dumps(
             {"kind": kind, "runs": sorted(t["run_key"] for t in tasks)}, sort_keys=True).encode()).hexdigest()
 
+    @classmethod
+    def in_folder(cls, out: str | Path | None, default_name: str, kind: str, definition: dict[str, Any],
+                  tasks: list[dict[str, Any]]) -> "Batch":
+        """The batch in `out`, or by default in runs/<default_name>-<hash of its runs> (named by what
+        is run, so the same command resumes); each task is pointed at its run folder."""
+        key = hashlib.sha256("".join(sorted(t["run_key"] for t in tasks)).encode()).hexdigest()[:10]
+        batch = cls(Path(out) if out else Path("runs") / f"{default_name}-{key}", kind, definition, tasks)
+        for task in tasks:
+            task["folder"] = str(batch.run_folder(task["run_id"]).resolve())
+        return batch
+
     # ------------------------------------------------------------ folder
     def run_folder(self, run_id: str) -> Path:
         return self.folder / "runs" / run_id

@@ -145,9 +145,9 @@ def objective(targets: Targets, simulated: dict[str, dict[str, float]], months: 
 def fingerprint(targets: Targets, settings, fit: str) -> str:
     """A hash of everything a fit depends on: the targets file, the scenario as resolved (its
     files by content), the observed series, the ensemble settings and the fit's months."""
-    from .tasks import make_task
+    from .tasks import make_task, scenario_payload
 
-    task = make_task(targets.scenario, 0, None, ".", "fingerprint", {})
+    task = make_task(scenario_payload(targets.scenario), 0, None, ".", "fingerprint", {})
     identity = {
         # What changes the fit; not the texts (why, description) or the acceptance limits.
         "targets": [t.model_dump(mode="json", include={"name", "observed", "simulated", "weight"})

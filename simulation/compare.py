@@ -14,7 +14,6 @@ baseline, paired replicate by replicate, with its own median and band.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -24,7 +23,7 @@ import pandas as pd
 from . import atomic
 from .batch import Batch, BatchOutcome
 from .scenario import Scenario, load_scenario
-from .tasks import make_task
+from .tasks import make_task, scenario_payload
 
 BAND = (0.05, 0.95)
 MEASURE_LABELS = {
@@ -60,16 +59,13 @@ def comparison_batch(scenarios: Sequence[Scenario | str | Path], replicates: int
     tasks = []
     definition = {"scenarios": [{"name": s.name, "file": s.file} for s in loaded], "baseline": names[0],
                   "replicates": replicates, "root_seed": root_seed, "days": days}
+    payloads = [scenario_payload(scenario) for scenario in loaded]
     for replicate in range(replicates):
-        for scenario in loaded:
+        for scenario, payload in zip(loaded, payloads):
             run_id = f"{scenario.name}-r{replicate:03d}"
-            tasks.append(make_task(scenario, root_seed + replicate, days, Path("."), run_id,
+            tasks.append(make_task(payload, root_seed + replicate, days, Path("."), run_id,
                                    {"scenario": scenario.name, "replicate": replicate}, keep_tables=keep_tables))
-    key = hashlib.sha256("".join(sorted(t["run_key"] for t in tasks)).encode()).hexdigest()[:10]
-    folder = Path(out) if out else Path("runs") / f"compare-{key}"
-    batch = Batch(folder, "compare", definition, tasks)
-    for task in tasks:
-        task["folder"] = str(batch.run_folder(task["run_id"]).resolve())
+    batch = Batch.in_folder(out, "compare", "compare", definition, tasks)
     return batch
 
 

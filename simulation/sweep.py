@@ -30,7 +30,6 @@ scenario before anything runs."""
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 from pathlib import Path
@@ -43,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .batch import Batch
 from .errors import InputError
 from .scenario import Scenario, load_scenario_named_in, load_toml_spec
-from .tasks import make_task
+from .tasks import make_task, scenario_payload
 
 _KEY_PART = re.compile(r"([^.\[\]]+)|\[([^\[\]]+)\]")
 MAX_DESIGN_POINTS = 100_000  # more runs than any machine here does; a bigger design is a typo
@@ -159,22 +158,17 @@ class Sweep:
         days = days or self.spec.days
         tasks = []
         for point in range(len(self.design)):
-            scenario = self.scenario_at(point)
+            payload = scenario_payload(self.scenario_at(point))
             values = {key: self.design.loc[point, key].item() for key in self.keys}
             for replicate in range(self.spec.replicates):
                 run_id = f"p{point:05d}-r{replicate:03d}"
-                tasks.append(make_task(scenario, seed + replicate, days, Path("."), run_id,
+                tasks.append(make_task(payload, seed + replicate, days, Path("."), run_id,
                                        {"point": point, "replicate": replicate, **values},
                                        keep_tables=self.spec.keep_tables))
-        key = hashlib.sha256("".join(sorted(t["run_key"] for t in tasks)).encode()).hexdigest()[:10]
-        folder = Path(out) if out else Path("runs") / f"sweep-{self.spec.name}-{key}"
         definition = {"sweep_file": str(self.file), "sweep": self.spec.model_dump(mode="json"),
                       "base_scenario": self.base.file, "root_seed": seed, "days": days,
                       "salib_problem": self.salib_problem()}
-        batch = Batch(folder, "sweep", definition, tasks)
-        for task in tasks:
-            task["folder"] = str(batch.run_folder(task["run_id"]).resolve())
-        return batch
+        return Batch.in_folder(out, f"sweep-{self.spec.name}", "sweep", definition, tasks)
 
     def salib_problem(self) -> dict[str, Any]:
         bounds = []

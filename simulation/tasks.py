@@ -30,9 +30,10 @@ def scenario_payload(scenario) -> dict[str, Any]:
     return {"name": scenario.name, "file": scenario.file, "data": scenario.resolved(), "files": scenario.input_files()}
 
 
-def make_task(scenario, seed: int, days: int | None, folder: str | Path, run_id: str, labels: dict[str, Any],
-              keep_tables: bool = True, numba_threads: int = 1) -> dict[str, Any]:
-    payload = scenario_payload(scenario)
+def make_task(payload: dict[str, Any], seed: int, days: int | None, folder: str | Path, run_id: str,
+              labels: dict[str, Any], keep_tables: bool = True, numba_threads: int = 1) -> dict[str, Any]:
+    """One run of a scenario given as `scenario_payload(scenario)` (built once and shared by the
+    replicates of a scenario: the tasks of a batch never change it)."""
     task = {
         "run_id": run_id,
         "folder": str(Path(folder).resolve()),

@@ -18,7 +18,7 @@ import pytest
 
 from simulation.batch import Batch, BatchConflict
 from simulation.compare import Comparison, compare, comparison_batch
-from simulation.tasks import make_task, run_task, scenario_from_payload
+from simulation.tasks import make_task, run_task, scenario_from_payload, scenario_payload
 
 from .conftest import TINY, tiny_scenario
 
@@ -77,7 +77,7 @@ def test_bands_come_from_the_replicates():
 
 def test_a_task_is_plain_data_and_runs_from_the_data_alone(tmp_path, monkeypatch):
     scenario = tiny_scenario()
-    task = make_task(scenario, seed=5, days=None, folder=tmp_path / "here", run_id="r", labels={"scenario": "tiny"})
+    task = make_task(scenario_payload(scenario), seed=5, days=None, folder=tmp_path / "here", run_id="r", labels={"scenario": "tiny"})
     # Only JSON types: a round trip through JSON gives the same task, and its pickle names no class
     # or function of ours (nothing but data goes over the wire).
     assert json.loads(json.dumps(task)) == task
@@ -95,8 +95,8 @@ def test_a_task_is_plain_data_and_runs_from_the_data_alone(tmp_path, monkeypatch
 
 
 def test_a_failed_run_is_reported_and_the_rest_goes_on(tmp_path):
-    good = make_task(tiny_scenario(), 1, None, tmp_path / "runs" / "good", "good", {"scenario": "tiny"})
-    bad = make_task(tiny_scenario(), 2, None, tmp_path / "runs" / "bad", "bad", {"scenario": "tiny"})
+    good = make_task(scenario_payload(tiny_scenario()), 1, None, tmp_path / "runs" / "good", "good", {"scenario": "tiny"})
+    bad = make_task(scenario_payload(tiny_scenario()), 2, None, tmp_path / "runs" / "bad", "bad", {"scenario": "tiny"})
     bad["scenario"]["data"]["behaviour"]["route_choice_sharpness_per_eur"] = -1  # fails when the worker loads it
     outcome = Batch(tmp_path, "test", {}, [good, bad]).run(workers=2, progress=False)
     assert outcome.completed == ["good"] and not outcome.ok

@@ -248,18 +248,20 @@ def task_results(tasks: list[dict[str, Any]], workers: int | None = None, schedu
         futures = {executor.submit(function, task): task for task in tasks}
         try:
             for future in concurrent.futures.as_completed(futures):
-                yield _result_of(future, futures[future])
+                yield result_of(future, futures[future])
         except BaseException:
             for future in futures:
                 future.cancel()
             raise
 
 
-def _result_of(future, task: dict[str, Any]) -> dict[str, Any]:
+def result_of(future, task: dict[str, Any]) -> dict[str, Any]:
+    """A finished future's result; a worker that died, or a task that could not be sent, comes
+    back as a failed result of that task."""
     try:
         return future.result()
-    except Exception as error:  # the worker itself died or the task could not be sent
-        return {"run_id": task["run_id"], "run_key": task["run_key"], "ok": False,
+    except Exception as error:
+        return {"run_id": task["run_id"], "run_key": task.get("run_key", task["run_id"]), "ok": False,
                 "error": f"worker failed: {type(error).__name__}: {error}", "wall_seconds": 0.0}
 
 

@@ -183,7 +183,7 @@ def run_fit(targets: Targets, folder: Path, fit: str, quick: bool = False, worke
     import optuna
     from tqdm import tqdm
 
-    from .batch import task_executor
+    from .batch import result_of, task_executor
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     settings = targets.spec.quick if quick else targets.spec.ensemble
@@ -204,43 +204,41 @@ def run_fit(targets: Targets, folder: Path, fit: str, quick: bool = False, worke
         studies.append(study)
         weights.append(month_weights(months, member, settings.seed))
 
-    def completed(member: int) -> int:
-        return len(studies[member].get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
-
+    # Completed trials per member: read from the studies once (a resumed fit), counted from then on.
+    completed = [len(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+                 for study in studies]
     total = settings.members * settings.trials
-    done = sum(min(completed(m), settings.trials) for m in range(settings.members))
+    done = sum(min(count, settings.trials) for count in completed)
     failures = 0
     bar = tqdm(total=total, initial=done, desc=f"calibrating ({fit})", unit="run", disable=not progress)
     capacity = max(1, workers or os.cpu_count() or 1)  # runs in flight (with Dask too: --workers)
-    in_flight: dict[concurrent.futures.Future, tuple[int, Any]] = {}
+    in_flight: dict[concurrent.futures.Future, tuple[int, Any, dict[str, Any]]] = {}
     running = [0] * settings.members
     try:
         with task_executor(workers, scheduler) as executor:
             while True:
                 while len(in_flight) < capacity:
-                    open_members = [m for m in range(settings.members) if completed(m) + running[m] < settings.trials]
+                    open_members = [m for m in range(settings.members) if completed[m] + running[m] < settings.trials]
                     if not open_members:
                         break
-                    member = min(open_members, key=lambda m: completed(m) + running[m])
+                    member = min(open_members, key=lambda m: completed[m] + running[m])
                     trial = studies[member].ask()
                     values = {key: trial.suggest_float(key, prior.min, prior.max, log=prior.log)
                               for key, prior in targets.spec.parameters.items()}
                     task = make_series_task(targets, values, targets.scenario.seed + member, days,
                                             f"{fit}-member{member}-trial{trial.number}")
-                    in_flight[executor.submit(series_task, task)] = (member, trial)
+                    in_flight[executor.submit(series_task, task)] = (member, trial, task)
                     running[member] += 1
                 if not in_flight:
                     break
                 finished, _ = concurrent.futures.wait(list(in_flight), return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in finished:
-                    member, trial = in_flight.pop(future)
+                    member, trial, task = in_flight.pop(future)
                     running[member] -= 1
-                    try:
-                        result = future.result()
-                    except Exception as error:  # the worker died
-                        result = {"ok": False, "error": f"worker failed: {type(error).__name__}: {error}"}
+                    result = result_of(future, task)
                     if result["ok"]:
                         studies[member].tell(trial, objective(targets, result["series"], months, weights[member]))
+                        completed[member] += 1
                         bar.update(1)
                     else:
                         studies[member].tell(trial, state=optuna.trial.TrialState.FAIL)

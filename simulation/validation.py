@@ -7,8 +7,9 @@ simulated median and 5-95 % band are over members x replicates: this model band 
 of the fitted parameters and the model's own randomness only. The predictive band adds an
 observation error: a log-normal error whose sd is that of log(observed / simulated median) over
 the fitted months of that series and fit, so months outside the fit are judged with an error
-estimated without them. (Over the fitted months the predictive band covers about 90 % by
-construction; its coverage out of sample is the real test.) Written to the calibration folder:
+estimated without them. (Over the fitted months the predictive band would cover about 90 % if
+the log residuals were normal, less when they have heavy tails; its coverage out of sample is the
+real test.) Written to the calibration folder:
 
     validation.parquet        fit, series, month, observed, simulated_median, simulated_low,
                               simulated_high, predictive_low, predictive_high, observation_log_sd,
@@ -193,7 +194,8 @@ def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFram
         "(coverage_90) is the 5-95 % range over ensemble members x replicates: parameter spread and the model's "
         "randomness only. The predictive band (predictive_coverage_90) widens it by a log-normal observation "
         "error with the sd of log(observed / simulated) over the fit's own fitted months "
-        "(observation_log_sd): over those months it covers about 90 % by construction, so the informative "
+        "(observation_log_sd): over those months it would cover about 90 % if the log residuals were normal "
+        "(less when they have heavy tails), so the informative "
         "coverage is out of sample, where the error was estimated without the months judged.",
         "",
         "## Limits",

@@ -42,11 +42,12 @@ class MigrationModel(mesa.Model):
                              f"1 to the scenario's period.days ({scenario.days})", self.n_days)
         self.key = np.uint64(seed_key(self.run_seed))  # keep it unsigned: half of all keys exceed int64
         self.arrivals = daily_arrivals(scenario)[: self.n_days]
+        people = int(self.arrivals.sum())
         # The size guard: refuse before allocating when the run would not fit in memory.
         self.estimated_bytes = resources.check_memory(
-            int(self.arrivals.sum()), self.n_days, network.n_places, network.n_edges, len(network.countries),
-            kernels.N_STOCKS, f"scenario '{scenario.name}' ({scenario.file or 'built in code'})")
-        self.population = Population(int(self.arrivals.sum()))
+            people, self.n_days, network.n_places, network.n_edges, len(network.countries), kernels.N_STOCKS,
+            f"scenario '{scenario.name}' ({scenario.file or 'built in code'})")
+        self.population = Population(people)
         self.day = 0
         self.check_level = invariants.level_from_environment()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .population import BYTES_PER_AGENT
+from .population import BYTES_PER_AGENT, Population
 
 INTERPRETER_BYTES = 300 * 2**20
 TABLE_ROW_BYTES = 64
@@ -24,7 +24,7 @@ class InsufficientMemory(MemoryError):
 def estimated_run_bytes(people: int, days: int, n_places: int, n_edges: int, n_countries: int,
                         n_stock_columns: int) -> int:
     rows = days * (n_places * (n_stock_columns + 1) + n_edges + 2 * n_countries)
-    return INTERPRETER_BYTES + 2 * BYTES_PER_AGENT * int(people) + 3 * TABLE_ROW_BYTES * rows
+    return INTERPRETER_BYTES + 2 * Population.estimated_bytes(people) + 3 * TABLE_ROW_BYTES * rows
 
 
 def available_bytes() -> int | None:

@@ -21,15 +21,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from .levers import BorderEnforcement
+from .policy import GOVERNMENT_SETTINGS
 
-SETTINGS = (
-    "border_detection_probability", "pushback_share", "detention_share", "reception_capacity_factor",
-    "asylum_claim_factor", "smuggler_seats_per_day", "border_closed",
-    "readmission_share", "readmission_to_origin_share", "takes_back_own_nationals_share",
-    "rejected_taking_assisted_return_share", "readmission_days",
-    "assisted_return_uptake_per_day",
-    "assisted_return_full_after_days", "reintegration_support_eur",
-)
+SETTINGS = GOVERNMENT_SETTINGS  # every setting a government holds, read by the daily policy
 
 
 class ResponseRule(BorderEnforcement.Parameters):
@@ -93,12 +87,11 @@ class Government(mesa.Agent):
         self.days_quiet = [0] * len(self.rules)
         self.actions: list[dict] = []
 
-    def observe(self, present: np.ndarray, capacity: np.ndarray, entries: int) -> None:
-        """Today's transit pressure on own places with reception capacity, and entries."""
-        with_capacity = capacity > 0
-        pressure = present[with_capacity] / capacity[with_capacity]
-        self.worst_pressure = float(pressure.max()) if len(pressure) else 0.0
-        self.places_over_capacity = int((present > capacity).sum())
+    def observe(self, worst_pressure: float, places_over_capacity: int, entries: int) -> None:
+        """Today's worst transit pressure on own places with reception capacity, the own places
+        over capacity and the entries (computed for all countries at once by the model)."""
+        self.worst_pressure = float(worst_pressure)
+        self.places_over_capacity = int(places_over_capacity)
         self.entries_today = int(entries)
 
     def step(self) -> None:

@@ -95,8 +95,14 @@ AGENTS_PER_CHUNK_AT_LEAST = 4096
 @njit(cache=True, inline="always")
 def _chunks(n_active):
     return min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
+
+
 MAX_MOVES_PER_DAY = 8
-_EPS = 1e-9
+# Tolerance for "this edge fits in the time left today" and "this edge is done". The travel time
+# left on an edge is stored as float32 (population.py), good to about 1e-7 of its value, so the
+# tolerance must be well above float32 rounding (1e-5 of a day is under a second). With 1e-9 a
+# rounding of a few 1e-8 decided whether someone went on the same day or rested first.
+_EPS = 1e-5
 
 
 @njit(cache=True)
@@ -618,19 +624,60 @@ def _present(s):
             or s == WAITING_AT_BORDER or s == TURNED_BACK)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def allocate_reception(place, state, sheltered, n_active, reception_capacity, present, in_reception, stocks):
     """Reception places and the end-of-day stocks. People present at a place keep a reception
     place they hold (the first `capacity` of them in slot order, if capacity fell); free places
     go to the others in slot order. Done in parallel over the fixed chunks with the same result
     as one serial pass: each chunk learns from per-chunk counts how many of its holders and of
-    its newcomers at each place come within the capacity."""
+    its newcomers at each place come within the capacity.
+
+    This driver is serial on purpose: in a `parallel=True` function Numba turns every array
+    expression (np.zeros, a slice sum) into a parallel region of its own, and those launches
+    cost more than the work here. Only the two passes over the agents run in parallel."""
     n_places = reception_capacity.shape[0]
     n_chunks = _chunks(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
     holders = np.zeros((n_chunks, n_places), dtype=np.int64)
     newcomers = np.zeros((n_chunks, n_places), dtype=np.int64)
+    _count_present(place, state, sheltered, n_active, n_chunks, chunk_size, holders, newcomers)
+    # Per place, walk the chunks in slot order: how many holders, then newcomers, fit.
+    holder_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
+    newcomer_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
+    for p in range(n_places):
+        capacity = reception_capacity[p]
+        taken = 0
+        people = 0
+        for chunk in range(n_chunks):
+            holder_quota[chunk, p] = min(max(capacity - taken, 0), holders[chunk, p])
+            taken += holder_quota[chunk, p]
+            people += holders[chunk, p] + newcomers[chunk, p]
+        for chunk in range(n_chunks):
+            newcomer_quota[chunk, p] = min(max(capacity - taken, 0), newcomers[chunk, p])
+            taken += newcomer_quota[chunk, p]
+        in_reception[p] = taken
+        present[p] = people
     chunk_stocks = np.zeros((n_chunks, n_places, N_STOCKS), dtype=np.int64)
+    ranks = np.zeros((n_chunks, 2, n_places), dtype=np.int64)  # scratch: holders, newcomers seen so far
+    _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, holder_quota, newcomer_quota,
+                       ranks, chunk_stocks)
+    finished_today = 0
+    for p in range(n_places):
+        for column in range(N_STOCKS):
+            today = 0
+            for chunk in range(n_chunks):
+                today += chunk_stocks[chunk, p, column]
+            if column < ST_ARRIVED:
+                stocks[p, column] = today
+            else:
+                stocks[p, column] += today  # running totals of finished people
+                finished_today += today
+    return finished_today  # people who finished today
+
+
+@njit(cache=True, parallel=True)
+def _count_present(place, state, sheltered, n_active, n_chunks, chunk_size, holders, newcomers):
+    """First pass of allocate_reception: who is present where, holders and newcomers per chunk."""
     for chunk in prange(n_chunks):
         for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
             if _present(state[i]):
@@ -640,35 +687,26 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
                     newcomers[chunk, place[i]] += 1
             else:
                 sheltered[i] = 0
-    # Per place, walk the chunks in slot order: how many holders, then newcomers, fit.
-    holder_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
-    newcomer_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
-    for p in range(n_places):
-        capacity = reception_capacity[p]
-        taken = 0
-        for chunk in range(n_chunks):
-            holder_quota[chunk, p] = min(max(capacity - taken, 0), holders[chunk, p])
-            taken += holder_quota[chunk, p]
-        for chunk in range(n_chunks):
-            newcomer_quota[chunk, p] = min(max(capacity - taken, 0), newcomers[chunk, p])
-            taken += newcomer_quota[chunk, p]
-        in_reception[p] = taken
-        present[p] = holders[:, p].sum() + newcomers[:, p].sum()
+
+
+@njit(cache=True, parallel=True)
+def _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, holder_quota, newcomer_quota,
+                       ranks, chunk_stocks):
+    """Second pass of allocate_reception: give and take reception places within each chunk's
+    quotas, and count the day's stocks per chunk."""
     for chunk in prange(n_chunks):
-        holder_rank = np.zeros(n_places, dtype=np.int64)
-        newcomer_rank = np.zeros(n_places, dtype=np.int64)
         for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
             s = state[i]
             p = place[i]
             if _present(s):
                 if sheltered[i] == 1:
-                    if holder_rank[p] >= holder_quota[chunk, p]:
+                    if ranks[chunk, 0, p] >= holder_quota[chunk, p]:
                         sheltered[i] = 0
-                    holder_rank[p] += 1
+                    ranks[chunk, 0, p] += 1
                 else:
-                    if newcomer_rank[p] < newcomer_quota[chunk, p]:
+                    if ranks[chunk, 1, p] < newcomer_quota[chunk, p]:
                         sheltered[i] = 1
-                    newcomer_rank[p] += 1
+                    ranks[chunk, 1, p] += 1
                 if s == AT_PLACE or s == TURNED_BACK:
                     chunk_stocks[chunk, p, ST_WAITING] += 1
                 elif s == WAITING_FOR_SMUGGLER:
@@ -693,10 +731,6 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
                 # ARRIVED .. WITHOUT_STATUS map in order onto the running-total columns.
                 chunk_stocks[chunk, p, ST_ARRIVED + (s - ARRIVED)] += 1
                 state[i] = GONE  # counted once; never again
-    today = chunk_stocks.sum(axis=0)
-    stocks[:, :ST_ARRIVED] = today[:, :ST_ARRIVED]
-    stocks[:, ST_ARRIVED:] += today[:, ST_ARRIVED:]  # running totals of finished people
-    return today[:, ST_ARRIVED:].sum()  # people who finished today
 
 
 @njit(cache=True)

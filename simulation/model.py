@@ -17,7 +17,7 @@ from .government import Government
 from .inflow import daily_arrivals
 from .policy import DailyPolicy
 from .population import BYTES_PER_AGENT, Population
-from .routing import cost_to_go, edge_costs, edge_fares, route_choice_tables
+from .routing import ReversedGraph, edge_costs, edge_fares, route_choice_tables
 from .pathways import PathwayPools
 from .scenario import Scenario
 from .smuggling import SmugglingMarket
@@ -80,7 +80,6 @@ class MigrationModel(mesa.Model):
         self.destination_of_place = np.full(network.n_places, -1, dtype=np.int16)
         self.destination_of_place[self.destination_places] = np.arange(len(self.destination_places))
         self.edge_entered_country = network.edge_entered_country
-        self.places_of_country = [np.flatnonzero(network.place_country == c) for c in range(len(network.countries))]
         self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
         self.edge_fee = network.smuggling_fee_eur.copy()
         groups = list(spec.groups.values())
@@ -142,6 +141,7 @@ class MigrationModel(mesa.Model):
         # smuggling market by country: seats, requests, seated, price multiplier, mean fee
         self.record_smuggling = np.zeros((n_days, n_countries, 5))
         self._last_edge_cost: np.ndarray | None = None
+        self._graphs: dict[bytes, ReversedGraph] = {}  # by pattern of open edges; a run has a few
         self.cost_to_go: np.ndarray | None = None
 
     # -------------------------------------------------------------- policies
@@ -188,7 +188,11 @@ class MigrationModel(mesa.Model):
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
             # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
             need = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(policy.smuggling_fee_eur), 0.0)
-            self.cost_to_go = cost_to_go(network, cost, policy.open, self.destination_places)
+            pattern = policy.open.tobytes()
+            graph = self._graphs.get(pattern)
+            if graph is None:
+                graph = self._graphs[pattern] = ReversedGraph(network, policy.open)
+            self.cost_to_go = graph.cost_to_go(cost, self.destination_places)
             self.route_cumulative, self.route_need_eur = route_choice_tables(
                 network, cost, self.cost_to_go, self.behaviour.route_choice_sharpness_per_eur, need)
             self._last_edge_cost = cost
@@ -272,13 +276,24 @@ class MigrationModel(mesa.Model):
         self.record_smuggling[day, :, 2] = self.smuggler_seated
         self.record_smuggling[day, :, 3] = self.market.price_multiplier
         self.record_smuggling[day, :, 4] = self.market.mean_fee(policy)
-        for country_index, government in enumerate(self.governments):
-            own = self.places_of_country[country_index]
-            government.observe(self.present[own], self.capacity_today[own],
-                               self.record_events[day, country_index, kernels.EV_CROSSINGS])
+        self._governments_observe(day)
         self.agents.do("step")
         self.datacollector.collect(self)
         self.day += 1
+
+    def _governments_observe(self, day: int) -> None:
+        """Each government sees its own places' worst transit pressure (among places with reception
+        capacity; 0 if none), how many are over capacity, and the crossings into the country."""
+        country = self.network.place_country
+        present, capacity = self.present, self.capacity_today
+        with np.errstate(divide="ignore", invalid="ignore"):
+            pressure = np.where(capacity > 0, present / capacity, 0.0)
+        worst = np.zeros(len(self.governments))
+        np.maximum.at(worst, country, pressure)
+        over = np.bincount(country, weights=present > capacity, minlength=len(self.governments))
+        entries = self.record_events[day, :, kernels.EV_CROSSINGS]
+        for c, government in enumerate(self.governments):
+            government.observe(worst[c], over[c], entries[c])
 
     def run(self, progress: bool = False) -> "MigrationModel":
         days = range(self.day, self.n_days)

@@ -10,6 +10,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Every setting a government holds (government.py), all of which the daily policy reads.
+GOVERNMENT_SETTINGS = (
+    "border_detection_probability", "pushback_share", "detention_share", "reception_capacity_factor",
+    "asylum_claim_factor", "smuggler_seats_per_day", "border_closed",
+    "readmission_share", "readmission_to_origin_share", "takes_back_own_nationals_share",
+    "rejected_taking_assisted_return_share", "readmission_days",
+    "assisted_return_uptake_per_day",
+    "assisted_return_full_after_days", "reintegration_support_eur",
+)
+
 
 @dataclass
 class DailyPolicy:
@@ -50,8 +60,13 @@ class DailyPolicy:
         crossing = entered >= 0
         into = np.maximum(entered, 0)
 
+        # One table of every government's settings (country x setting), read once a day.
+        names = GOVERNMENT_SETTINGS
+        settings = np.array([[getattr(g, name) for name in names] for g in governments], dtype=np.float64)
+        column = {name: k for k, name in enumerate(names)}
+
         def by_country(name: str, dtype=np.float64) -> np.ndarray:
-            return np.array([getattr(g, name) for g in governments], dtype=dtype)
+            return settings[:, column[name]].astype(dtype)
 
         def on_crossings(values: np.ndarray) -> np.ndarray:
             return np.where(crossing, values[into], 0.0)
@@ -88,22 +103,27 @@ class DailyPolicy:
             pathway_deterrence=np.zeros(n_groups),
         )
 
+    # Policy fields that are probabilities or shares.
+    SHARES = ("detection", "pushback_share", "detention_share", "smuggled_detection", "readmission_share",
+              "readmission_to_origin_share", "takes_back_own_nationals_share",
+              "rejected_taking_assisted_return_share", "assisted_return_uptake_per_day", "pathway_eligible_share",
+              "pathway_awareness", "pathway_deterrence")
+
     def check(self) -> None:
-        """Levers must leave the policy meaningful; a user's lever that does not is caught here."""
-        for name in ("detection", "pushback_share", "detention_share", "smuggled_detection", "readmission_share",
-                     "readmission_to_origin_share", "takes_back_own_nationals_share", "rejected_taking_assisted_return_share",
-                     "assisted_return_uptake_per_day",
-                     "pathway_eligible_share",
-                     "pathway_awareness", "pathway_deterrence"):
-            values = getattr(self, name)
-            if not np.all((values >= 0) & (values <= 1)):
-                raise ValueError(f"policy {name} outside [0, 1] after levers")
+        """Levers must leave the policy meaningful; a user's lever that does not is caught here.
+        Runs every day, so the common case (all fine) is one test over all shares at once."""
+        shares = np.concatenate([getattr(self, name) for name in self.SHARES])
+        if not (shares.min() >= 0 and shares.max() <= 1):  # also catches NaN
+            for name in self.SHARES:
+                values = getattr(self, name)
+                if not np.all((values >= 0) & (values <= 1)):
+                    raise ValueError(f"policy {name} outside [0, 1] after levers")
         if not np.all(self.pushback_share + self.detention_share <= 1 + 1e-9):
             raise ValueError("policy pushback_share + detention_share above 1 after levers")
-        if np.any(self.rest_factor < 0):
+        if self.rest_factor.min() < 0:
             raise ValueError("negative rest factor after levers")
-        if np.any(self.smuggler_seats_per_day < 0) or np.any(self.reception_capacity < 0):
+        if self.smuggler_seats_per_day.min() < 0 or self.reception_capacity.min() < 0:
             raise ValueError("negative smuggler seats or reception capacity after levers")
-        fees = self.smuggling_fee_eur[np.isfinite(self.smuggling_fee_eur)]
-        if np.any(fees < 0):
+        fees = self.smuggling_fee_eur
+        if np.any(fees < 0):  # NaN (no smugglers) compares False
             raise ValueError("negative smuggling fee after levers")

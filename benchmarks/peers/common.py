@@ -45,14 +45,12 @@ What remains, and what the Mesa model reproduces in distribution (simulation/ker
 7. arrival at its own destination finishes the agent (counted as an arrival there that day);
    another destination on the way is just a place.
 
-One detail of our engine that the Mesa model copies on purpose: the travel time left on an edge
-is stored as float32 (simulation/population.py), while the time left in a day is float64 and
-an edge fits when travel <= time left + 1e-9. So someone arriving from a multi-day edge can have
-a few 1e-8 of a day more than exact arithmetic gives, and then an edge whose travel time equals
-the rest of the day fits, and they start the next edge the same day (arriving on it without a
-rest draw the day after). Without the float32 rounding the Mesa model needs about 0.75 % more
-agent-steps (15 replicates of 5,000 people, 40 days: z = -4.5); with it, z = -0.1. This is an
-artefact of the engine (a tolerance below float32 precision), reported, not fixed, here.
+Travel time: an edge fits when travel <= time left + eps (kernels._EPS, 1e-5 of a day). Our
+engine stores the time left on an edge as float32; the Mesa model keeps it in float64. Up to
+2026-11-26 eps was 1e-9, below float32 rounding, and our engine then let about 0.75 % fewer
+agent-steps happen than exact arithmetic (this check found it: z = -4.5 over 15 replicates of
+5,000 people, 40 days); with eps above float32 rounding the two agree without the Mesa model
+copying the rounding.
 
 Outputs shared by (a) and (b): arrivals by destination and day, successful crossings by border
 (pair of countries) and day, entrants by day, and agent-steps (active agents stepped, summed

@@ -20,7 +20,6 @@ import json
 import sys
 
 import mesa
-import numpy
 
 AT_PLACE, IN_TRANSIT, DETAINED = 0, 1, 2
 
@@ -120,9 +119,7 @@ class Migrant(mesa.Agent):
             return time_left - travel
         self.state = IN_TRANSIT
         self.edge = edge
-        # Stored in single precision, as our engine's population arrays store it
-        # (simulation/population.py: remaining_days is float32); see the note in common.py.
-        self.remaining_days = float(numpy.float32(travel - time_left))
+        self.remaining_days = travel - time_left  # exact: our tolerance (eps) is above float32 rounding
         return -1.0
 
     def arrive(self, place: int) -> bool:

@@ -40,6 +40,7 @@ STREAM_AVR = 81
 STREAM_READMISSION = 82  # + 0..16 (move number; 16 for smuggled crossings)
 STREAM_READMISSION_WHERE = 100  # + 0..16
 STREAM_RETRY = 117
+STREAM_GIVE_UP = 118
 
 
 @njit(cache=True, inline="always")

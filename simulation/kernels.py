@@ -34,7 +34,7 @@ from .counter_rng import (
     STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
     STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, STREAM_AWARE, STREAM_ELIGIBLE, STREAM_IRREGULAR,
     STREAM_FALLBACK, STREAM_DECISION, STREAM_RETURN, STREAM_REDEPARTURE, STREAM_AVR, STREAM_READMISSION,
-    STREAM_READMISSION_WHERE, STREAM_RETRY, uniform,
+    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, uniform,
 )
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
@@ -72,8 +72,8 @@ N_STOCKS = len(STOCK_NAMES)
 
 # Per-group parameters, one row a group (float64; indices stored as floats).
 GP_PROTECTION, GP_WESTERN_BALKAN, GP_ORIGIN, GP_IRREGULAR, GP_REDEPARTURE, GP_DECISION_DAYS = 0, 1, 2, 3, 4, 5
-GP_POOL, GP_ELIGIBLE, GP_AWARE, GP_DETERRENCE = 6, 7, 8, 9
-N_GP = 10
+GP_POOL, GP_ELIGIBLE, GP_AWARE, GP_DETERRENCE, GP_VISA_FREE = 6, 7, 8, 9, 10
+N_GP = 11
 
 # Per-country policy, one row a country (float64).
 CP_CLAIM, CP_READMISSION, CP_TO_ORIGIN, CP_AVR, CP_AVR_DAYS, CP_REINTEGRATION, CP_TAKES_BACK = 0, 1, 2, 3, 4, 5, 6
@@ -82,8 +82,8 @@ N_CP = 9
 
 # Behaviour scalars passed to the kernels as one float64 array.
 P_SHARPNESS, P_REST, P_ROUGH_FACTOR, P_CLAIM, P_SMUGGLER_USE = 0, 1, 2, 3, 4
-P_EARNINGS, P_DETENTION_DAYS, P_RETRY = 5, 6, 7
-N_PARAMS = 8
+P_EARNINGS, P_DETENTION_DAYS, P_RETRY, P_GIVE_UP = 5, 6, 7, 8
+N_PARAMS = 9
 
 # Agents are split into chunks of consecutive slots; each chunk keeps its own counts. Results do
 # not depend on the number of chunks (counts are integers, capacity quotas follow slot order),
@@ -273,6 +273,17 @@ def _return_held(i, place, edge, state, state_days, sheltered, group, group_para
 
 
 @njit(cache=True, inline="always")
+def _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events, chunk):
+    """Someone stranded (turned back at a border, or with no open way on) stops trying: a Western
+    Balkan national goes home; anyone else claims asylum in the country they are in."""
+    if group_params[group[i], GP_WESTERN_BALKAN] > 0:
+        _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
+    else:
+        state[i] = CLAIMED_ASYLUM_IN_TRANSIT
+        events[chunk, c, EV_ASYLUM_CLAIMS] += 1
+
+
+@njit(cache=True, inline="always")
 def _decide_to_leave(i, identity, key, day, c, state, group, group_params, events, chunk):
     """A new entrant (or a returnee leaving again) decides how to go: apply for a legal pathway
     when one is open to the group, known and the person is eligible; otherwise set off
@@ -421,7 +432,12 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                                 state[i] = RETURNED
                             break
                     if state[i] == TURNED_BACK:
-                        # Turned back at a border: tries again today only with the retry chance.
+                        # Turned back at a border: may give up going on, else tries again today
+                        # only with the retry chance.
+                        if uniform(key, STREAM_GIVE_UP, identity, day) < params[P_GIVE_UP]:
+                            _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
+                                     chunk)
+                            break
                         if uniform(key, STREAM_RETRY, identity, day) >= params[P_RETRY]:
                             break
                         state[i] = AT_PLACE
@@ -470,7 +486,14 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         if totals[k] < best:
                             best = totals[k]
                     if not np.isfinite(best):
-                        state[i] = STUCK_WITHOUT_MONEY if short_of_money else AT_PLACE
+                        if short_of_money:
+                            state[i] = STUCK_WITHOUT_MONEY
+                        elif uniform(key, STREAM_GIVE_UP, identity, day) < params[P_GIVE_UP]:
+                            # No open way on to the destination (closed borders): may give up.
+                            _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
+                                     chunk)
+                        else:
+                            state[i] = AT_PLACE
                         break
                     weight_sum = 0.0
                     for k in range(degree):
@@ -489,7 +512,10 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                                 break
                 e = chosen
                 entered = edge_entered_country[e]
-                if entered >= 0:
+                if entered >= 0 and group_params[g, GP_VISA_FREE] > 0:
+                    # Visa-free travellers cross at the official crossing with their passport.
+                    events[chunk, entered, EV_CROSSINGS] += 1
+                elif entered >= 0:
                     fee = edge_fee_eur[e]
                     can_pay = np.isfinite(fee) and budget >= edge_fare_eur[e] + fee
                     wants = edge_smuggler_required[e] or (

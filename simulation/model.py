@@ -101,6 +101,7 @@ class MigrationModel(mesa.Model):
             self.group_params[gi, kernels.GP_IRREGULAR] = group.irregular_departure_probability
             self.group_params[gi, kernels.GP_REDEPARTURE] = group.redeparture_probability_per_day
             self.group_params[gi, kernels.GP_DECISION_DAYS] = group.asylum_decision_days
+            self.group_params[gi, kernels.GP_VISA_FREE] = group.visa_free_travel
         b = self.behaviour
         params = np.zeros(kernels.N_PARAMS)
         params[kernels.P_SHARPNESS] = b.route_choice_sharpness_per_eur
@@ -111,6 +112,7 @@ class MigrationModel(mesa.Model):
         params[kernels.P_EARNINGS] = b.informal_earnings_eur_per_day
         params[kernels.P_DETENTION_DAYS] = b.detention_days
         params[kernels.P_RETRY] = b.retry_probability_per_day_after_turned_back
+        params[kernels.P_GIVE_UP] = b.give_up_probability_per_day_when_stranded
         self.params = params
 
     def _setup_records(self) -> None:

@@ -108,6 +108,9 @@ class Group(_Strict):
     irregular_departure_probability: float = Field(default=1.0, ge=0, le=1, description=(
         "chance that someone who considers leaving sets off irregularly when no legal pathway is taken"))
     redeparture_probability_per_day: float = Field(default=0.0, ge=0, le=1)
+    visa_free_travel: bool = Field(default=False, description=(
+        "crosses borders at official crossings with a passport: never detected, refused or smuggled"))
+    visa_free_travel_source: str = ""
     asylum_decision_days: int = Field(default=0, ge=0, le=3650)
     share: float = Probability
     share_source: str = ""
@@ -149,6 +152,9 @@ class Behaviour(_Strict):
     detention_days: int = Field(ge=0, le=365)
     retry_probability_per_day_after_turned_back: float = Field(default=1.0, ge=0, le=1, description=(
         "daily chance that someone pushed back or refused at a border tries to move on again (1: at once)"))
+    give_up_probability_per_day_when_stranded: float = Field(default=0.0, ge=0, le=1, description=(
+        "daily chance that someone turned back at a border, or with no open way on, stops trying: "
+        "claims asylum where they are (Western Balkan nationals go home instead)"))
     reintegration_eur_halving_redeparture: float = Field(default=2000.0, gt=0, le=1e6, description=(
         "reintegration support (EUR per person) that halves a returnee's chance of leaving again"))
 

@@ -21,19 +21,21 @@ probability = st.floats(0.0, 1.0)
     detection=probability, pushback=st.floats(0.0, 0.5), detention=st.floats(0.0, 0.5),
     seats=st.integers(0, 200), capacity_factor=st.floats(0.0, 3.0), budget=st.floats(1.0, 5000.0),
     fare=st.floats(0.0, 5.0), sharpness=st.floats(0.0, 0.1), detention_days=st.integers(0, 5),
-    days=st.integers(1, 20), closed=st.booleans(), retry=probability,
+    days=st.integers(1, 20), closed=st.booleans(), retry=probability, give_up=probability,
+    visa_free=st.booleans(),
 )
 def test_conservation_and_limits_hold_every_day(seed, rest, rough, claim, smuggler_use, detection, pushback,
                                                 detention, seats, capacity_factor, budget, fare, sharpness,
-                                                detention_days, days, closed, retry):
+                                                detention_days, days, closed, retry, give_up, visa_free):
     scenario = tiny_scenario(
         seed=seed, period={"days": days},
-        groups={"only": {"budget": {"median_eur": budget, "log_sd": 0.5}}},
+        groups={"only": {"budget": {"median_eur": budget, "log_sd": 0.5}, "visa_free_travel": visa_free}},
         behaviour={
             "rest_probability_per_day": rest, "rough_sleeping_rest_factor": rough,
             "transit_asylum_claim_probability_per_day": claim, "smuggler_use_probability": smuggler_use,
             "route_choice_sharpness_per_eur": sharpness, "detention_days": detention_days,
             "retry_probability_per_day_after_turned_back": retry,
+            "give_up_probability_per_day_when_stranded": give_up,
             "fare_eur_per_km": {"road": fare, "rail": fare, "sea": fare, "walk": 0.0},
         },
         countries={

@@ -106,6 +106,52 @@ def test_closing_both_borders_strands_everyone_where_they_learn_it():
     assert final.sum() == 1000
 
 
+def test_stranded_people_give_up_and_claim_asylum_where_they_are():
+    # Both borders closed: nobody has a way on, so each day everyone at start gives up with
+    # the give-up chance and claims asylum in Greece. Day d's entrants decide on days d..9.
+    give_up = 0.3
+    result = simulate(tiny_scenario(
+        behaviour={"give_up_probability_per_day_when_stranded": give_up},
+        countries={"BG": {"border_closed": True}, "MK": {"border_closed": True}}))
+    final = result.stocks[result.stocks.date == result.stocks.date.max()].set_index(["place_id", "state"]).people
+    claimed = final["start", "claimed_asylum"]
+    chances = [1 - (1 - give_up) ** (10 - d) for d in range(10)]
+    expected = sum(100 * p for p in chances)
+    sd = math.sqrt(sum(100 * p * (1 - p) for p in chances))
+    assert abs(claimed - expected) < 5 * sd
+    assert claimed + final["start", "waiting"] == 1000
+    assert _events(result, "GR").asylum_claims.sum() == claimed
+
+
+def test_people_turned_back_who_give_up_stop_trying():
+    # North Macedonia closed; Bulgaria detects and pushes back everyone. Without giving up the
+    # turned-back try again every day; with a give-up chance of 1 they claim asylum in Greece
+    # the day after their one attempt, so Bulgaria sees each person once.
+    def run(give_up):
+        return simulate(tiny_scenario(
+            behaviour={"give_up_probability_per_day_when_stranded": give_up},
+            countries={"MK": {"border_closed": True},
+                       "BG": {"border_detection_probability": 1.0, "pushback_share": 1.0}}))
+
+    stubborn, resigned = run(0.0), run(1.0)
+    assert _events(stubborn, "GR").asylum_claims.sum() == 0
+    assert _events(stubborn, "BG").pushbacks.sum() > 2 * 900
+    assert _events(resigned, "BG").pushbacks.sum() == 900  # everyone who reached mid by day 9, once
+    assert _events(resigned, "GR").asylum_claims.sum() == 800  # the day after (day 9's are still waiting)
+
+
+def test_visa_free_travellers_are_never_stopped_at_borders():
+    # Every crossing detects and pushes back everyone; a visa-free group crosses with its passports.
+    closed_to_irregular = {"BG": {"border_detection_probability": 1.0, "pushback_share": 1.0},
+                           "MK": {"border_detection_probability": 1.0, "pushback_share": 1.0},
+                           "AT": {"border_detection_probability": 1.0, "pushback_share": 1.0}}
+    irregular = simulate(tiny_scenario(countries=closed_to_irregular))
+    visa_free = simulate(tiny_scenario(countries=closed_to_irregular, groups={"only": {"visa_free_travel": True}}))
+    assert irregular.events.arrivals.sum() == 0
+    assert visa_free.events.apprehensions.sum() == 0
+    assert _events(visa_free, "AT").arrivals.tolist() == [0] + [100] * 9
+
+
 def test_smuggler_seats_limit_crossings_and_earn_fees():
     # Everyone wants a smuggler (fee 500, budget exactly 1,000); Greek smugglers have 30 seats a day.
     result = simulate(tiny_scenario(behaviour={"smuggler_use_probability": 1.0},

@@ -111,14 +111,19 @@ class BorderScope(LeverParameters):
         return self
 
 
-def _bind_border_scope(lever: Lever, network) -> None:
+def _bind_border_scope(lever: Lever, network, allow_domestic: bool = False) -> None:
+    """Check the scope against the network and keep its edge mask. `crossings` must name border
+    crossings, unless `allow_domestic` (a lever that only closes edges may close any edge)."""
     _unknown(lever.kind, "countries", lever.countries + lever.from_countries, network.countries)
     for label in lever.crossings:
         origin, target = label.split("->")
         _unknown(lever.kind, "places", [origin, target], network.place_ids)
         found = (network.edge_from == network.index[origin]) & (network.edge_to == network.index[target])
-        if not np.any(found & network.crosses_border):
-            raise ValueError(f"{lever.kind}: '{label}' is not a border crossing of the network")
+        if not np.any(found):
+            raise ValueError(f"{lever.kind}: '{label}' is not an edge of the network")
+        if not allow_domestic and not np.any(found & network.crosses_border):
+            raise ValueError(f"{lever.kind}: '{label}' is not a border crossing of the network "
+                             "(an edge inside a country can only be closed: give closed = true and nothing else)")
     lever.mask = crossing_mask(network, lever.countries, lever.from_countries, lever.crossings)
 
 
@@ -150,7 +155,10 @@ class BorderEnforcement(Lever):
             return self
 
     def bind(self, network) -> None:
-        _bind_border_scope(self, network)
+        only_closes = self.closed is not None and not self.groups and all(
+            v is None for v in (self.detection_probability, self.pushback_share, self.detention_share,
+                                self.daily_admissions))
+        _bind_border_scope(self, network, allow_domestic=only_closes)
 
     def bind_groups(self, group_names: list[str], origin_countries: list[str | None]) -> None:
         _unknown(self.kind, "groups", self.groups, group_names)

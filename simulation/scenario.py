@@ -315,7 +315,8 @@ class Scenario:
                         self.network.country_of(g.origin) if g.origin in self.network.index else None
                         for g in self.spec.groups.values()])
             except ValueError as error:
-                raise InputError(self.file, f"levers[{i}]", "names of the network", str(error)) from None
+                # The whole message as what was expected: a repr of it would be cut short.
+                raise InputError(self.file, f"levers[{i}]", f"places, edges and countries of the network ({error})") from None
             levers.append(lever)
         return levers
 

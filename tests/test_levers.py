@@ -28,6 +28,17 @@ def test_closure_stops_flow_over_that_crossing_from_its_date():
     assert into_austria["2020-01-05":].eq(100).all()           # everyone goes round by the north
 
 
+def test_closing_an_edge_inside_a_country_holds_people_before_it():
+    # start -> mid is inside Greece (like an island ferry): closed from the 5th, the people at
+    # start from then on have no way on and wait there.
+    result = simulate(tiny_scenario(levers=[{"type": "border_enforcement", "crossings": ["start->mid"],
+                                             "closed": True, "start": "2020-01-05"}]))
+    departures = result.flows[(result.flows.from_place == "start") & (result.flows.to_place == "mid")]
+    assert departures.set_index("date").departures["2020-01-05":].eq(0).all()
+    final = result.stocks[result.stocks.date == result.stocks.date.max()].set_index(["place_id", "state"]).people
+    assert final["start", "waiting"] == 600  # entrants of the 5th to the 10th
+
+
 def test_lever_window_ends():
     result = simulate(tiny_scenario(levers=[{"type": "border_enforcement", "countries": ["BG", "MK"], "closed": True,
                                              "start": "2020-01-03", "end": "2020-01-06"}]))
@@ -132,6 +143,9 @@ def test_a_users_own_lever_has_the_same_interface():
     ({"type": "border_enforcement", "countries": ["XX"], "closed": True}, ["levers[0]", "unknown countries XX"]),
     ({"type": "border_enforcement", "crossings": ["mid-south"]}, ["levers[0]", "from_place->to_place"]),
     ({"type": "border_enforcement", "crossings": ["start->mid"]}, ["levers[0]", "not a border crossing"]),
+    ({"type": "border_enforcement", "crossings": ["start->mid"], "closed": True, "detection_probability": 0.5},
+     ["levers[0]", "not a border crossing", "only be closed"]),
+    ({"type": "border_enforcement", "crossings": ["start->goal"], "closed": True}, ["levers[0]", "not an edge"]),
     ({"type": "border_enforcement", "countries": ["BG"], "detection": 0.5}, ["levers[0].detection", "no such key"]),
     ({"type": "border_enforcement", "countries": ["BG"], "pushback_share": 1.5}, ["levers[0].pushback_share", "less than or equal to 1"]),
     ({"type": "border_enforcement", "countries": ["BG"], "start": "2020-02-01", "end": "2020-01-01"}, ["levers[0]", "must come after"]),

@@ -222,6 +222,9 @@ def task_executor(workers: int | None = None, scheduler: str | None = None) -> I
 
         with Client(scheduler, set_as_default=False) as client:
             executor = client.get_executor(pure=False)
+            # Large inputs shared by many tasks go to the workers once (see task_results).
+            # (In a list: scatter would send a dict's values as separate items, keyed by its keys.)
+            executor.share = lambda value: client.scatter([value], broadcast=True, hash=False)[0]
             try:
                 yield executor
             finally:
@@ -245,7 +248,8 @@ def task_results(tasks: list[dict[str, Any]], workers: int | None = None, schedu
     if not tasks:
         return
     with task_executor(min(workers or os.cpu_count() or 1, len(tasks)), scheduler) as executor:
-        futures = {executor.submit(function, task): task for task in tasks}
+        sent = _share_scenarios(executor, tasks)
+        futures = {executor.submit(function, task_sent): task for task_sent, task in zip(sent, tasks)}
         try:
             for future in concurrent.futures.as_completed(futures):
                 yield result_of(future, futures[future])
@@ -253,6 +257,29 @@ def task_results(tasks: list[dict[str, Any]], workers: int | None = None, schedu
             for future in futures:
                 future.cancel()
             raise
+
+
+def _share_scenarios(executor, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """On Dask, the text of the files a scenario reads (about 120 KB, the bulk of a task, and the
+    same for every run of a sweep or comparison that reads the same files) goes to each worker
+    once (scattered) and the tasks carry a reference to it, which Dask replaces by the texts on the
+    worker. Local processes get the tasks as they are."""
+    share = getattr(executor, "share", None)
+    if share is None:
+        return tasks
+    by_content: dict[str, Any] = {}
+    content_of: dict[int, str] = {}  # id of a files dict -> digest of its content
+    sent = []
+    for task in tasks:
+        payload = task["scenario"]
+        files = payload["files"]
+        if id(files) not in content_of:
+            digest = hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
+            content_of[id(files)] = digest
+            if digest not in by_content:
+                by_content[digest] = share(files)
+        sent.append(dict(task, scenario=dict(payload, files=by_content[content_of[id(files)]])))
+    return sent
 
 
 def result_of(future, task: dict[str, Any]) -> dict[str, Any]:

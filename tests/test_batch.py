@@ -215,3 +215,28 @@ def test_two_processes_cannot_run_one_batch_at_once(tmp_path):
         with pytest.raises(BatchConflict, match="another balkansim process"):
             batch.run(workers=1, progress=False)
     assert batch.run(workers=1, progress=False).ok  # free again
+
+
+def test_dask_gets_each_distinct_set_of_file_texts_once():
+    from simulation.batch import _share_scenarios
+
+    class Recorder:
+        def __init__(self):
+            self.shared = []
+
+        def share(self, value):
+            self.shared.append(value)
+            return f"ref-{len(self.shared)}"
+
+    files_a = {"net.csv": "a,b\n1,2\n"}
+    same_as_a = {"net.csv": "a,b\n1,2\n"}  # another dict, same content (as sweep points build them)
+    files_b = {"net.csv": "a,b\n3,4\n"}
+    tasks = [{"run_id": str(i), "scenario": {"data": {"seed": i}, "files": files}}
+             for i, files in enumerate([files_a, files_a, same_as_a, files_b])]
+    recorder = Recorder()
+    sent = _share_scenarios(recorder, tasks)
+    assert recorder.shared == [files_a, files_b]
+    assert [t["scenario"]["files"] for t in sent] == ["ref-1", "ref-1", "ref-1", "ref-2"]
+    assert [t["scenario"]["data"] for t in sent] == [t["scenario"]["data"] for t in tasks]
+    assert tasks[0]["scenario"]["files"] is files_a  # the caller's tasks are not changed
+    assert _share_scenarios(object(), tasks) is tasks  # local processes: as they are

@@ -11,7 +11,8 @@
    Several short edges fit in one day; a multi-day edge takes its days. Each chunk counts its
    events in its own row, so the parallel part writes nothing shared.
 3. The capacity-limited steps, in slot order (= order of entry), apart from the decisions so
-   those have no races: `seat_smugglers` (serial) gives smuggler seats by departure country;
+   those have no races: `seat_smugglers` gives smuggler seats by departure country (parallel over
+   chunks, with per-chunk quotas that reproduce the serial slot order exactly);
    `admit_at_capped_crossings` and `grant_pathway_slots` (serial) admit people at capped
    crossings and give legal-pathway slots; `allocate_reception` gives reception places by place and counts the day's stocks (parallel
    over chunks, with per-chunk quotas that reproduce the serial slot order exactly).
@@ -20,7 +21,8 @@
 
 All draws come from `uniform(key, stream, agent_id, day)`, so results are identical for any
 thread count. Events are integer counts summed over chunks; the only float sum (smuggler
-revenue) is taken in the serial pass, so it is bit-identical too."""
+revenue) is kept per chunk and added in chunk order, and the chunks depend on the number of
+people, not of threads, so it is bit-identical too."""
 
 from __future__ import annotations
 
@@ -556,38 +558,79 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                    smuggler_requests, smuggler_seated, transit_days):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
     person pays, crosses (detection x the edge's smuggled-detection multiplier) and travels;
-    the rest wait."""
-    seats_left = country_smuggler_seats.copy()
-    for i in range(n_active):
-        if state[i] != WAITING_FOR_SMUGGLER:
-            continue
-        e = edge[i]
-        origin_country = place_country[edge_from[e]]
-        smuggler_requests[origin_country] += 1
-        if seats_left[origin_country] <= 0:
-            continue
-        seats_left[origin_country] -= 1
-        smuggler_seated[origin_country] += 1
-        identity = agent_id[i]
-        entered = edge_entered_country[e]
-        fee = edge_fee_eur[e]
-        budget_eur[i] = max(budget_eur[i] - fee, 0.0)  # affordability was checked at the choice
-        smuggler_revenue_eur[origin_country] += fee
-        events[0, entered, EV_SMUGGLED] += 1
-        edge[i] = -1
-        # Smugglers take people round the official crossing: no refusal by group, no cap.
-        if _stopped_at_border(i, e, identity, key, day, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
-                              STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], False,
-                              place, edge,
-                              state, state_days, sheltered, group, edge_from, edge_to, edge_entered_country,
-                              edge_pushback,
-                              edge_detention, group_params, country_policy, params, place_country, events, 0):
-            continue
-        events[0, entered, EV_CROSSINGS] += 1
-        # The crossing takes the day; what is left of a longer edge is travelled on later days.
-        _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
-                budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
-                group_params, events, edge_departures, 0, entry_day, day, transit_days)
+    the rest wait. Parallel over the chunks with the same seating as one serial pass: each chunk
+    learns from per-chunk counts of requests how many of its requesters the seats reach, as in
+    allocate_reception. The driver is serial for the reason given there."""
+    n_countries = country_smuggler_seats.shape[0]
+    n_chunks = _chunks(n_active)
+    chunk_size = (n_active + n_chunks - 1) // n_chunks
+    requests = np.zeros((n_chunks, n_countries), dtype=np.int64)
+    _count_smuggler_requests(state, edge, edge_from, place_country, n_active, n_chunks, chunk_size, requests)
+    quota = np.zeros((n_chunks, n_countries), dtype=np.int64)
+    for c in range(n_countries):
+        taken = 0
+        for chunk in range(n_chunks):
+            quota[chunk, c] = min(max(country_smuggler_seats[c] - taken, 0), requests[chunk, c])
+            taken += quota[chunk, c]
+            smuggler_requests[c] += requests[chunk, c]
+        smuggler_seated[c] += taken
+    revenue = np.zeros((n_chunks, n_countries))
+    seated = np.zeros((n_chunks, n_countries), dtype=np.int64)  # scratch: requesters seen so far
+    _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                    state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, key, day,
+                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
+                    place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
+                    edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
+                    revenue, transit_days)
+    for c in range(n_countries):
+        for chunk in range(n_chunks):  # in chunk order, so the float sum does not depend on threads
+            smuggler_revenue_eur[c] += revenue[chunk, c]
+
+
+@njit(cache=True, parallel=True)
+def _count_smuggler_requests(state, edge, edge_from, place_country, n_active, n_chunks, chunk_size, requests):
+    for chunk in prange(n_chunks):
+        for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
+            if state[i] == WAITING_FOR_SMUGGLER:
+                requests[chunk, place_country[edge_from[edge[i]]]] += 1
+
+
+@njit(cache=True, parallel=True)
+def _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                    state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, key, day,
+                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
+                    place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
+                    edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
+                    revenue, transit_days):
+    for chunk in prange(n_chunks):
+        for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
+            if state[i] != WAITING_FOR_SMUGGLER:
+                continue
+            e = edge[i]
+            origin_country = place_country[edge_from[e]]
+            if seated[chunk, origin_country] >= quota[chunk, origin_country]:
+                continue
+            seated[chunk, origin_country] += 1
+            identity = agent_id[i]
+            entered = edge_entered_country[e]
+            fee = edge_fee_eur[e]
+            budget_eur[i] = max(budget_eur[i] - fee, 0.0)  # affordability was checked at the choice
+            revenue[chunk, origin_country] += fee
+            events[chunk, entered, EV_SMUGGLED] += 1
+            edge[i] = -1
+            # Smugglers take people round the official crossing: no refusal by group, no cap.
+            if _stopped_at_border(i, e, identity, key, day, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
+                                  STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], False,
+                                  place, edge,
+                                  state, state_days, sheltered, group, edge_from, edge_to, edge_entered_country,
+                                  edge_pushback,
+                                  edge_detention, group_params, country_policy, params, place_country, events, chunk):
+                continue
+            events[chunk, entered, EV_CROSSINGS] += 1
+            # The crossing takes the day; what is left of a longer edge is travelled on later days.
+            _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
+                    budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
+                    group_params, events, edge_departures, chunk, entry_day, day, transit_days)
 
 
 @njit(cache=True)

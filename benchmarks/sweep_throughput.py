@@ -35,6 +35,18 @@ from engine_speed import split_largest_remainder, table  # noqa: E402  (same fol
 # Targets (issue 4).
 TARGET_SCALING_EFFICIENCY = 0.80  # 1 -> 2 local workers
 TARGET_DASK_OVERHEAD = 0.05  # of a run's own time
+
+# docs/batches.md's recommended Dask settings for balkansim's workers: the runs are CPU-bound
+# single-threaded tasks of under a second, so the workers' statistical profiler (a stack sample
+# every 10 ms), memory monitoring and work stealing cost CPU and buy nothing.
+WORKER_SETTINGS = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.worker.memory.target": False,
+    "distributed.worker.memory.spill": False,
+    "distributed.worker.memory.pause": False,
+    "distributed.worker.memory.terminate": False,
+    "distributed.scheduler.work-stealing": False,
+}
 TARGET_200_RUNS_MINUTES = 30.0
 START = "2015-07-01"
 
@@ -131,10 +143,13 @@ def main() -> int:
             results[name] = {"workers": workers, "wall_s": seconds, "out": out}
             log(f"  {seconds:.1f} s")
 
+        import dask
         from dask.distributed import LocalCluster
 
-        log("starting a Dask LocalCluster (2 worker processes, 1 thread each; not timed)")
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        log("starting a Dask LocalCluster (2 worker processes, 1 thread each, the worker settings "
+            "recommended in docs/batches.md; not timed)")
+        with dask.config.set(WORKER_SETTINGS), LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                                            dashboard_address=None) as cluster:
             log(f"{args.runs} runs on the Dask LocalCluster at {cluster.scheduler_address} ...")
             out = work / "dask"
             seconds = timed_command(balkansim("sweep", str(sweep), "--scheduler", cluster.scheduler_address,

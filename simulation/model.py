@@ -210,19 +210,23 @@ class MigrationModel(mesa.Model):
         self.capacity_today = policy.reception_capacity
         cost = self._update_routes(policy)
 
-        self.events_buffer[:] = 0
-        self.departures_buffer[:] = 0
         self.revenue_today[:] = 0.0
         self.smuggler_requests[:] = 0
         self.smuggler_seated[:] = 0
         arrivals_today = self.arrivals[day]
-        np.add.at(self.events_buffer[0, :, kernels.EV_ENTRIES], network.place_country, arrivals_today.sum(axis=1))
         self.entered_total += int(arrivals_today.sum())
         arrays = population.arrays()
         population.n_active, population.next_id = kernels.add_entrants(
             *arrays, population.n_active, population.next_id, arrivals_today, self.key, day,
             self.group_cumulative_share, self.destination_cumulative_share,
             self.budget_log_median, self.budget_log_sd)
+        # The kernels write today's counts into the first `chunks` rows only (chunks depend on
+        # the number of slots), so only those are cleared and summed.
+        chunks = kernels._chunks(population.n_active)
+        self.events_buffer[:chunks] = 0
+        self.departures_buffer[:chunks] = 0
+        self.events_buffer[0, :, kernels.EV_ENTRIES] = np.bincount(
+            network.place_country, weights=arrivals_today.sum(axis=1), minlength=len(network.countries)).astype(np.int64)
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
         group_params = self._group_params(policy)
         country_policy = self._country_policy(policy)
@@ -262,9 +266,9 @@ class MigrationModel(mesa.Model):
             population.n_active = kernels.compact(*arrays, population.n_active)
             population.n_gone = 0
 
-        self.record_events[day] = self.events_buffer.sum(axis=0)
+        self.record_events[day] = self.events_buffer[:chunks].sum(axis=0)
         self.record_revenue[day] = self.revenue_today
-        self.record_departures[day] = self.departures_buffer.sum(axis=0)
+        self.record_departures[day] = self.departures_buffer[:chunks].sum(axis=0)
         self.record_stocks[day] = self.stocks
         invariants.check_day(self, self.check_level)
         self.record_present[day] = self.present

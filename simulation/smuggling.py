@@ -62,6 +62,8 @@ class SmugglingMarket:
     def price(self, policy: DailyPolicy) -> None:
         """Move today's price multipliers towards their targets and apply them to the fees."""
         s = self.settings
+        if s.demand_price_elasticity == 0 and s.risk_price_elasticity == 0:
+            return  # the target is always 1, so the multipliers stay 1 and fees at their base: skip the work
         risk = self.risk(policy)
         if self.reference_risk is None:
             self.reference_risk = risk

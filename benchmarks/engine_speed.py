@@ -87,13 +87,35 @@ def split_largest_remainder(total: int, shares: dict[str, float]) -> dict[str, i
     return whole
 
 
-def scenario_for(base, people: int, days: int):
+# The "scaled world" (benchmarks/scaling.py): capacities grow with the people, so each person
+# meets the same congestion at every size. At SCALED_WORLD_PEOPLE people it is the baseline's world.
+SCALED_WORLD_PEOPLE = 100_000
+
+
+def scenario_for(base, people: int, days: int, world: str = "fixed"):
     """The baseline with its inflow replaced: `people` enter over June 2015 (30 days) at the
-    sea entry places, split by the baseline's sea-series entry_shares."""
+    sea entry places, split by the baseline's sea-series entry_shares.
+
+    world "fixed": the baseline's capacities, so more people means more queueing (at 1,000,000
+    most of them wait for a smuggler on the Turkish coast). world "scaled": every country's
+    smuggler seats and reception capacity multiplied by people / SCALED_WORLD_PEOPLE, so the
+    work per person stays the same and the rate shows how the engine itself scales."""
     shares = dict(base.spec.inflow.series[0].entry_shares)
     rows = [{"month": INFLOW_MONTH, "entry": place, "people": n}
             for place, n in split_largest_remainder(people, shares).items()]
-    return base.with_changes(**{"inflow": {"monthly": rows}, "period.start": PERIOD_START, "period.days": days})
+    changes = {"inflow": {"monthly": rows}, "period.start": PERIOD_START, "period.days": days}
+    if world == "scaled":
+        factor = people / SCALED_WORLD_PEOPLE
+        for code, settings in base.spec.countries.items():
+            seats = settings.smuggler_seats_per_day
+            if seats is not None:
+                changes[f"countries.{code}.smuggler_seats_per_day"] = max(1, round(seats * factor))
+            capacity = settings.reception_capacity_factor
+            if capacity is not None:
+                changes[f"countries.{code}.reception_capacity_factor"] = capacity * factor
+    elif world != "fixed":
+        raise ValueError(f"world must be 'fixed' or 'scaled', got {world!r}")
+    return base.with_changes(**changes)
 
 
 def vm_kb(field: str) -> int:
@@ -104,7 +126,7 @@ def vm_kb(field: str) -> int:
     return -1
 
 
-def run_size_case(people: int, days: int, repeats: int) -> dict:
+def run_size_case(people: int, days: int, repeats: int, world: str = "fixed") -> dict:
     """Runs in a fresh child process. Prints one JSON line on stdout."""
     import numba
     import numpy as np  # noqa: F401  (imported by simulation anyway)
@@ -139,7 +161,7 @@ def run_size_case(people: int, days: int, repeats: int) -> dict:
     for name in PHASES[1:]:
         setattr(kernels, name, timed(name, getattr(kernels, name)))
 
-    scenario = scenario_for(base, people, days)
+    scenario = scenario_for(base, people, days, world)
     runs = []
     for r in range(repeats):
         for name in phase_s:
@@ -177,6 +199,7 @@ def run_size_case(people: int, days: int, repeats: int) -> dict:
         raise SystemExit("agent_steps differ between repeats of the same seed: the run is not deterministic")
     return {
         "people": people,
+        "world": world,
         "days": days,
         "warmup_s": warmup_s,
         "runs": runs,
@@ -263,10 +286,11 @@ def main() -> int:
                         help="timed runs per case, in the same child; the median is reported (default 5)")
     parser.add_argument("--quick", action="store_true", help="fast check: 10,000 and 100,000 people, 30 days")
     parser.add_argument("--size-case", type=int, help=argparse.SUPPRESS)  # internal: run one case as a child
+    parser.add_argument("--world", default="fixed", help=argparse.SUPPRESS)  # internal, for scaling.py
     args = parser.parse_args()
 
     if args.size_case is not None:
-        result = run_size_case(args.size_case, args.days, args.repeats)
+        result = run_size_case(args.size_case, args.days, args.repeats, args.world)
         print(json.dumps(result))
         return 0
 

@@ -38,8 +38,11 @@ TARGET_DASK_OVERHEAD = 0.05  # of a run's own time
 
 # docs/batches.md's recommended Dask settings for balkansim's workers: the runs are CPU-bound
 # single-threaded tasks of under a second, so the workers' statistical profiler (a stack sample
-# every 10 ms), memory monitoring and work stealing cost CPU and buy nothing.
+# every 10 ms), memory monitoring and work stealing cost CPU and buy nothing; and the environment
+# Dask's nannies give their workers by default (MALLOC_TRIM_THRESHOLD_=65536, OMP_NUM_THREADS=1)
+# made each run about 4 % slower here (one worker, 10 runs each way).
 WORKER_SETTINGS = {
+    "distributed.nanny.pre-spawn-environ": {},
     "distributed.worker.profile.enabled": False,
     "distributed.worker.memory.target": False,
     "distributed.worker.memory.spill": False,

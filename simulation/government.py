@@ -17,13 +17,10 @@ import weakref
 from typing import Literal
 
 import mesa
-import numpy as np
 from pydantic import Field, model_validator
 
 from .levers import BorderEnforcement
 from .policy import GOVERNMENT_SETTINGS
-
-SETTINGS = GOVERNMENT_SETTINGS  # every setting a government holds, read by the daily policy
 
 
 class ResponseRule(BorderEnforcement.Parameters):
@@ -70,7 +67,7 @@ class Government(mesa.Agent):
     def __init__(self, model: mesa.Model, country: str, settings: dict, rules: list[ResponseRule] = ()):
         super().__init__(model)
         self.country = country
-        for name in SETTINGS:
+        for name in GOVERNMENT_SETTINGS:  # every setting a government holds, read by the daily policy
             setattr(self, name, settings[name])
         self.worst_pressure = 0.0
         self.places_over_capacity = 0

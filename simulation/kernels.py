@@ -95,8 +95,19 @@ AGENTS_PER_CHUNK_AT_LEAST = 4096
 
 
 @njit(cache=True, inline="always")
-def _chunks(n_active):
+def chunks_for(n_active):
+    """How many chunks (rows of the per-chunk count buffers) the kernels use for n_active slots."""
     return min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
+
+
+@njit(cache=True, inline="always")
+def _quotas_in_slot_order(counts, quotas, column, capacity, taken):
+    """Walk the chunks in slot order: each chunk's quota in `column` is as many of its `counts`
+    as fit in what is left of `capacity` after `taken`. Returns the new total taken."""
+    for chunk in range(counts.shape[0]):
+        quotas[chunk, column] = min(max(capacity - taken, 0), counts[chunk, column])
+        taken += quotas[chunk, column]
+    return taken
 
 
 MAX_MOVES_PER_DAY = 8
@@ -343,7 +354,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
                country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days):
     sharpness = params[P_SHARPNESS]
-    n_chunks = _chunks(n_active)
+    n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
     max_degree = 1
     for p in range(out_start.shape[0] - 1):
@@ -562,20 +573,16 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
     learns from per-chunk counts of requests how many of its requesters the seats reach, as in
     allocate_reception. The driver is serial for the reason given there."""
     n_countries = country_smuggler_seats.shape[0]
-    n_chunks = _chunks(n_active)
+    n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
     requests = np.zeros((n_chunks, n_countries), dtype=np.int64)
     _count_smuggler_requests(state, edge, edge_from, place_country, n_active, n_chunks, chunk_size, requests)
     quota = np.zeros((n_chunks, n_countries), dtype=np.int64)
     for c in range(n_countries):
-        taken = 0
-        for chunk in range(n_chunks):
-            quota[chunk, c] = min(max(country_smuggler_seats[c] - taken, 0), requests[chunk, c])
-            taken += quota[chunk, c]
-            smuggler_requests[c] += requests[chunk, c]
-        smuggler_seated[c] += taken
+        smuggler_seated[c] += _quotas_in_slot_order(requests, quota, c, country_smuggler_seats[c], 0)
+        smuggler_requests[c] += requests[:, c].sum()
     revenue = np.zeros((n_chunks, n_countries))
-    seated = np.zeros((n_chunks, n_countries), dtype=np.int64)  # scratch: requesters seen so far
+    seated = np.zeros((n_chunks, n_countries), dtype=np.int64)  # scratch: seated so far in each chunk
     _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
                     state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, key, day,
                     edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
@@ -705,7 +712,7 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
     expression (np.zeros, a slice sum) into a parallel region of its own, and those launches
     cost more than the work here. Only the two passes over the agents run in parallel."""
     n_places = reception_capacity.shape[0]
-    n_chunks = _chunks(n_active)
+    n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
     holders = np.zeros((n_chunks, n_places), dtype=np.int64)
     newcomers = np.zeros((n_chunks, n_places), dtype=np.int64)
@@ -714,20 +721,11 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
     holder_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
     newcomer_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
     for p in range(n_places):
-        capacity = reception_capacity[p]
-        taken = 0
-        people = 0
-        for chunk in range(n_chunks):
-            holder_quota[chunk, p] = min(max(capacity - taken, 0), holders[chunk, p])
-            taken += holder_quota[chunk, p]
-            people += holders[chunk, p] + newcomers[chunk, p]
-        for chunk in range(n_chunks):
-            newcomer_quota[chunk, p] = min(max(capacity - taken, 0), newcomers[chunk, p])
-            taken += newcomer_quota[chunk, p]
-        in_reception[p] = taken
-        present[p] = people
+        taken = _quotas_in_slot_order(holders, holder_quota, p, reception_capacity[p], 0)
+        in_reception[p] = _quotas_in_slot_order(newcomers, newcomer_quota, p, reception_capacity[p], taken)
+        present[p] = holders[:, p].sum() + newcomers[:, p].sum()
     chunk_stocks = np.zeros((n_chunks, n_places, N_STOCKS), dtype=np.int64)
-    ranks = np.zeros((n_chunks, 2, n_places), dtype=np.int64)  # scratch: holders, newcomers seen so far
+    ranks = np.zeros((n_chunks, 2, n_places), dtype=np.int64)  # scratch: holders, newcomers seen so far per chunk
     _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, holder_quota, newcomer_quota,
                        ranks, chunk_stocks)
     finished_today = 0

@@ -184,9 +184,8 @@ class MigrationModel(mesa.Model):
 
     def _update_routes(self, policy: DailyPolicy) -> np.ndarray:
         network = self.network
-        # Crowding is felt only where there is reception to crowd: zero-capacity places give 0.
-        pressure = np.where(self.capacity_today > 0, self.present / np.maximum(self.capacity_today, 1), 0.0)
-        cost = edge_costs(network, self.behaviour, self.edge_fare, policy, pressure)
+        # Yesterday's people present against today's capacity: people hear of crowding.
+        cost = edge_costs(network, self.behaviour, self.edge_fare, policy, self.transit_pressure())
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
             # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
             need = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(policy.smuggling_fee_eur), 0.0)
@@ -222,7 +221,7 @@ class MigrationModel(mesa.Model):
             self.budget_log_median, self.budget_log_sd)
         # The kernels write today's counts into the first `chunks` rows only (chunks depend on
         # the number of slots), so only those are cleared and summed.
-        chunks = kernels._chunks(population.n_active)
+        chunks = kernels.chunks_for(population.n_active)
         self.events_buffer[:chunks] = 0
         self.departures_buffer[:chunks] = 0
         self.events_buffer[0, :, kernels.EV_ENTRIES] = np.bincount(
@@ -287,16 +286,18 @@ class MigrationModel(mesa.Model):
         self.datacollector.collect(self)
         self.day += 1
 
+    def transit_pressure(self) -> np.ndarray:
+        """People present at each place over its reception capacity today; 0 at places without
+        reception (there is nothing to crowd)."""
+        return np.where(self.capacity_today > 0, self.present / np.maximum(self.capacity_today, 1), 0.0)
+
     def _governments_observe(self, day: int) -> None:
         """Each government sees its own places' worst transit pressure (among places with reception
         capacity; 0 if none), how many are over capacity, and the crossings into the country."""
         country = self.network.place_country
-        present, capacity = self.present, self.capacity_today
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pressure = np.where(capacity > 0, present / capacity, 0.0)
         worst = np.zeros(len(self.governments))
-        np.maximum.at(worst, country, pressure)
-        over = np.bincount(country, weights=present > capacity, minlength=len(self.governments))
+        np.maximum.at(worst, country, self.transit_pressure())
+        over = np.bincount(country, weights=self.present > self.capacity_today, minlength=len(self.governments))
         entries = self.record_events[day, :, kernels.EV_CROSSINGS]
         for c, government in enumerate(self.governments):
             government.observe(worst[c], over[c], entries[c])

@@ -19,6 +19,7 @@ GOVERNMENT_SETTINGS = (
     "assisted_return_uptake_per_day",
     "assisted_return_full_after_days", "reintegration_support_eur",
 )
+_SETTING_COLUMN = {name: k for k, name in enumerate(GOVERNMENT_SETTINGS)}
 
 
 @dataclass
@@ -61,12 +62,11 @@ class DailyPolicy:
         into = np.maximum(entered, 0)
 
         # One table of every government's settings (country x setting), read once a day.
-        names = GOVERNMENT_SETTINGS
-        settings = np.array([[getattr(g, name) for name in names] for g in governments], dtype=np.float64)
-        column = {name: k for k, name in enumerate(names)}
+        settings = np.array([[getattr(g, name) for name in GOVERNMENT_SETTINGS] for g in governments],
+                            dtype=np.float64)
 
         def by_country(name: str, dtype=np.float64) -> np.ndarray:
-            return settings[:, column[name]].astype(dtype)
+            return settings[:, _SETTING_COLUMN[name]].astype(dtype)
 
         def on_crossings(values: np.ndarray) -> np.ndarray:
             return np.where(crossing, values[into], 0.0)

@@ -109,17 +109,19 @@ def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulati
                 best = total
         if not np.isfinite(best):
             continue  # no way on from here: zeros and need inf
+        # Each edge's softmax weight (0 where there is no way on) into `cumulative`, then the
+        # running share over the place's edges in place.
         weight_sum = 0.0
         most = -np.inf
         for e in range(first, stop):
             total = cost[e] + to_go[edge_to[e]]
+            cumulative[e] = 0.0
             if np.isfinite(total):
-                weight_sum += math.exp(-sharpness * (total - best))
+                cumulative[e] = math.exp(-sharpness * (total - best))
                 most = max(most, need_eur[e])
+            weight_sum += cumulative[e]
         running = 0.0
         for e in range(first, stop):
-            total = cost[e] + to_go[edge_to[e]]
-            if np.isfinite(total):
-                running += math.exp(-sharpness * (total - best))
+            running += cumulative[e]
             cumulative[e] = running / weight_sum
         need[p] = most

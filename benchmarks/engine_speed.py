@@ -118,6 +118,21 @@ def scenario_for(base, people: int, days: int, world: str = "fixed"):
     return base.with_changes(**changes)
 
 
+def parse_sizes(text: str) -> list[int]:
+    """People per case from a comma-separated list ("100000,1_000_000")."""
+    return [int(s.replace("_", "")) for s in text.split(",") if s.strip()]
+
+
+def child_env(work: Path) -> dict:
+    """The environment of every timed child: a Numba cache of its own in `work` (fresh, so the
+    first child really is cold), Numba's JIT on, and the tests' full daily checks off."""
+    env = dict(os.environ)
+    env["NUMBA_CACHE_DIR"] = str(work / "numba_cache")
+    env.pop("NUMBA_DISABLE_JIT", None)
+    env.pop("BALKANSIM_CHECKS", None)
+    return env
+
+
 def vm_kb(field: str) -> int:
     with open("/proc/self/status") as status:
         for line in status:
@@ -295,7 +310,7 @@ def main() -> int:
         return 0
 
     sizes_text = args.sizes or ("10000,100000" if args.quick else "100000,1000000")
-    sizes = [int(s.replace("_", "")) for s in sizes_text.split(",") if s.strip()]
+    sizes = parse_sizes(sizes_text)
     days = args.days or (30 if args.quick else 100)
     if days < 1 or args.repeats < 1 or any(n < 1 for n in sizes):
         parser.error("sizes, days and repeats must be at least 1")
@@ -303,9 +318,7 @@ def main() -> int:
     started = time.perf_counter()
     info = machine_info()
     work = Path(tempfile.mkdtemp(prefix="balkansim-bench-"))
-    env = dict(os.environ)
-    env["NUMBA_CACHE_DIR"] = str(work / "numba_cache")
-    env.pop("NUMBA_DISABLE_JIT", None)
+    env = child_env(work)
     log(f"{info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, numba {info['numba']}; "
         f"fresh Numba cache in {env['NUMBA_CACHE_DIR']}")
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import engine_speed  # noqa: E402  (the size case, child runner and table helpers)
-from engine_speed import machine_info, mib, run_child, table, verdict  # noqa: E402
+from engine_speed import child_env, machine_info, mib, parse_sizes, run_child, table, verdict  # noqa: E402
 
 REPO = engine_speed.REPO
 HISTORY = REPO / "scenarios" / "history_2015_2016.toml"
@@ -94,17 +93,14 @@ def main() -> int:
     parser.add_argument("--no-history", action="store_true", help="skip the 2015-2016 history runs")
     parser.add_argument("--history-repeats", type=int, default=3, help="warm history runs (median reported)")
     args = parser.parse_args()
-    sizes = [int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()]
+    sizes = parse_sizes(args.sizes)
     if args.days < 1 or args.repeats < 1 or any(n < 1 for n in sizes):
         parser.error("sizes, days and repeats must be at least 1")
 
     started = time.perf_counter()
     info = machine_info()
     work = Path(tempfile.mkdtemp(prefix="balkansim-scaling-"))
-    env = dict(os.environ)
-    env["NUMBA_CACHE_DIR"] = str(work / "numba_cache")
-    env.pop("NUMBA_DISABLE_JIT", None)
-    env.pop("BALKANSIM_CHECKS", None)  # the full daily checks are for tests, not for timing
+    env = child_env(work)
     log(f"{info['nproc']} CPUs ({info['cpu']}); fresh Numba cache in {env['NUMBA_CACHE_DIR']}")
     try:
         history = None if args.no_history else run_history(env, work, args.history_repeats)

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
-from engine_speed import machine_info, mib, table  # noqa: E402  (benchmarks/, not a package)
+from engine_speed import machine_info, mib, table, vm_kb  # noqa: E402  (benchmarks/, not a package)
 
 TARGET_X_FLEE = 500.0
 TARGET_X_MESA = 50.0
@@ -51,16 +51,8 @@ def log(message: str) -> None:
     print(f"[peers {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def status_kb(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return -1
-
-
 def rss_kb() -> int:
-    return status_kb("VmRSS")
+    return vm_kb("VmRSS")
 
 
 # ----------------------------------------------------------------------------- children
@@ -183,7 +175,7 @@ def main() -> int:
         # ru_maxrss: on Linux a child started by fork + exec reports at least its parent's peak
         # there (the kernel carries the pre-exec high-water mark over), and this parent holds the
         # scenario and route tables.
-        result["peak_rss_kb"] = status_kb("VmHWM")
+        result["peak_rss_kb"] = vm_kb("VmHWM")
         result["ru_maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         print(json.dumps(result))
         return 0

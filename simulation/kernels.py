@@ -551,6 +551,12 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                         edge[i] = e
                         break
                     events[chunk, entered, EV_CROSSINGS] += 1
+                elif edge_refused[e, g] != 0:
+                    # Held at a crossing inside a country (island ferries under the EU-Turkey
+                    # Statement): stays, and retries or gives up like someone turned back.
+                    state[i] = TURNED_BACK
+                    state_days[i] = 0
+                    break
                 time_left = _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, state_days, group,
                                     destination, budget_eur, edge_to, edge_travel_days, edge_fare_eur,
                                     destination_of_place, place_country, group_params, events, edge_departures, chunk,

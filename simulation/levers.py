@@ -123,7 +123,7 @@ def _bind_border_scope(lever: Lever, network, allow_domestic: bool = False) -> N
             raise ValueError(f"{lever.kind}: '{label}' is not an edge of the network")
         if not allow_domestic and not np.any(found & network.crosses_border):
             raise ValueError(f"{lever.kind}: '{label}' is not a border crossing of the network "
-                             "(an edge inside a country can only be closed: give closed = true and nothing else)")
+                             "(an edge inside a country can only be closed or held: give closed or held and nothing else)")
     lever.mask = crossing_mask(network, lever.countries, lever.from_countries, lever.crossings)
 
 
@@ -134,7 +134,9 @@ class BorderEnforcement(Lever):
     of the detected who are pushed back or detained, a daily admissions cap, and/or closes them
     (no crossing at all; route choice goes around). Only the parameters given are changed. With
     `groups` and `closed = true`, only those groups are refused at the crossings (filtering by
-    nationality): they learn it by being turned back, and smugglers may take them round."""
+    nationality): they learn it by being turned back, and smugglers may take them round. `held`
+    stops everyone who reaches the crossings where they are, while route choice still leads
+    through them (people set out not knowing); they retry or give up by the behaviour rules."""
 
     kind = "border_enforcement"
 
@@ -146,19 +148,25 @@ class BorderEnforcement(Lever):
         daily_admissions: int | None = Field(default=None, ge=0, le=10_000_000, description=(
             "at most this many lone crossers let through each crossing in scope a day"))
         groups: list[str] = Field(default=[], description="with closed = true: refuse only these groups")
+        held: bool | None = Field(default=None, description=(
+            "true: everyone reaching the crossings is stopped there (route choice still leads through them); "
+            "false lifts an earlier hold"))
 
         @model_validator(mode="after")
         def _groups_only_refuse(self):
             others = [self.detection_probability, self.pushback_share, self.detention_share, self.daily_admissions]
-            if self.groups and (self.closed is not True or any(v is not None for v in others)):
+            if self.groups and (self.closed is not True or self.held is not None or any(v is not None for v in others)):
                 raise ValueError("with groups, give only closed = true (those groups are refused at the crossings)")
+            if self.held is not None and (self.closed is not None or any(v is not None for v in others)):
+                raise ValueError("give held alone (everyone reaching the crossings is stopped there)")
             return self
 
     def bind(self, network) -> None:
-        only_closes = self.closed is not None and not self.groups and all(
-            v is None for v in (self.detection_probability, self.pushback_share, self.detention_share,
-                                self.daily_admissions))
-        _bind_border_scope(self, network, allow_domestic=only_closes)
+        settings = (self.detection_probability, self.pushback_share, self.detention_share, self.daily_admissions)
+        # Closing or holding needs no border: an edge inside a country (a ferry) may be closed or held.
+        only_closes_or_holds = not self.groups and all(v is None for v in settings) and (
+            self.closed is not None or self.held is not None)
+        _bind_border_scope(self, network, allow_domestic=only_closes_or_holds)
 
     def bind_groups(self, group_names: list[str], origin_countries: list[str | None]) -> None:
         _unknown(self.kind, "groups", self.groups, group_names)
@@ -169,6 +177,9 @@ class BorderEnforcement(Lever):
         if self.groups:
             # Refused at the official crossing; smugglers may still take them round it.
             policy.refused[np.ix_(np.flatnonzero(mask), self.group_index)] = 1
+            return
+        if self.held is not None:
+            policy.refused[mask, :] = 1 if self.held else 0
             return
         if self.daily_admissions is not None:
             policy.daily_cap[mask] = self.daily_admissions

@@ -39,6 +39,52 @@ def test_closing_an_edge_inside_a_country_holds_people_before_it():
     assert final["start", "waiting"] == 600  # entrants of the 5th to the 10th
 
 
+def test_holding_an_edge_inside_a_country_stops_people_at_it_who_then_give_up_there():
+    # Held (EU-Turkey Statement on the islands): people keep coming to start, are stopped at
+    # start -> mid and, with a daily chance to give up, claim asylum in Greece where they are.
+    def run(give_up):
+        return simulate(tiny_scenario(
+            behaviour={"give_up_probability_per_day_when_stranded": give_up},
+            levers=[{"type": "border_enforcement", "crossings": ["start->mid"], "held": True, "start": "2020-01-05"}]))
+
+    held = run(0.0)
+    departures = held.flows[(held.flows.from_place == "start") & (held.flows.to_place == "mid")]
+    assert departures.set_index("date").departures["2020-01-05":].eq(0).all()
+    final = held.stocks[held.stocks.date == held.stocks.date.max()].set_index(["place_id", "state"]).people
+    assert final["start", "waiting"] == 600  # entrants of the 5th to the 10th, all stopped and retrying
+    assert _by_country(held, "asylum_claims")["GR"].sum() == 0
+
+    giving_up = run(1.0)
+    # Each is stopped on entry and gives up at the next day's decision (those of the 10th: too late).
+    assert _by_country(giving_up, "asylum_claims")["GR"].sum() == 500
+
+
+def test_a_held_crossing_still_draws_route_choice_where_a_closed_one_is_avoided():
+    def north_departures(setting):
+        levers = [{"type": "border_enforcement", "crossings": ["mid->north"], **setting}] if setting else []
+        result = simulate(tiny_scenario(inflow=BUSY, behaviour={"route_choice_sharpness_per_eur": 0.0},
+                                        levers=levers))
+        return int(result.flows.groupby("to_place").departures.sum().get("north", 0))
+
+    open_ = north_departures(None)
+    assert open_ > 0
+    assert north_departures({"closed": True}) == 0
+    held = simulate(tiny_scenario(inflow=BUSY, behaviour={"route_choice_sharpness_per_eur": 0.0},
+                                  levers=[{"type": "border_enforcement", "crossings": ["mid->north"], "held": True}]))
+    events = held.events.groupby("country")[["border_crossings", "pushbacks"]].sum()
+    assert events.loc["MK", "border_crossings"] == 0  # nobody through
+    assert events.loc["MK", "pushbacks"] > 0          # but people keep trying it: counted as turned back
+
+
+def test_held_is_given_alone():
+    with pytest.raises(InputError, match="held alone"):
+        tiny_scenario(levers=[{"type": "border_enforcement", "crossings": ["start->mid"], "held": True,
+                               "closed": True}])
+    with pytest.raises(InputError, match="closed or held"):
+        tiny_scenario(levers=[{"type": "border_enforcement", "crossings": ["start->mid"],
+                               "detection_probability": 0.5}])
+
+
 def test_lever_window_ends():
     result = simulate(tiny_scenario(levers=[{"type": "border_enforcement", "countries": ["BG", "MK"], "closed": True,
                                              "start": "2020-01-03", "end": "2020-01-06"}]))

@@ -61,17 +61,38 @@ class _IdCountersByModel(weakref.WeakKeyDictionary):
             return counter
 
 
+class _Column:
+    """A government's attribute kept in one column of a table of its model that holds it for
+    every government (row = the government's country), so the model reads or fills it for all
+    countries at once instead of attribute by attribute: the settings (`government_settings`,
+    read by the daily policy) and what governments observe (`government_observed`, filled daily)."""
+
+    def __init__(self, table: str, column: int, kind: type):
+        self.table, self.column, self.kind = table, column, kind
+
+    def __get__(self, government, owner=None):
+        if government is None:
+            return self
+        return self.kind(getattr(government.model, self.table)[government.row, self.column])
+
+    def __set__(self, government, value) -> None:
+        getattr(government.model, self.table)[government.row, self.column] = value
+
+
+OBSERVED = ("worst_pressure", "places_over_capacity", "entries_today")  # columns of government_observed
+_SETTING_KINDS = {"border_closed": bool, "smuggler_seats_per_day": int, "readmission_days": int,
+                  "assisted_return_full_after_days": int}
+
+
 class Government(mesa.Agent):
     _ids = _IdCountersByModel()  # looked up by mesa.Agent.__init__ as self._ids
 
     def __init__(self, model: mesa.Model, country: str, settings: dict, rules: list[ResponseRule] = ()):
         super().__init__(model)
         self.country = country
+        self.row = model.network.countries.index(country)  # its row in model.government_settings
         for name in GOVERNMENT_SETTINGS:  # every setting a government holds, read by the daily policy
             setattr(self, name, settings[name])
-        self.worst_pressure = 0.0
-        self.places_over_capacity = 0
-        self.entries_today = 0
         self.rules = list(rules)
         self.responses = []
         for rule in self.rules:
@@ -84,15 +105,10 @@ class Government(mesa.Agent):
         self.days_quiet = [0] * len(self.rules)
         self.actions: list[dict] = []
 
-    def observe(self, worst_pressure: float, places_over_capacity: int, entries: int) -> None:
-        """Today's worst transit pressure on own places with reception capacity, the own places
-        over capacity and the entries (computed for all countries at once by the model)."""
-        self.worst_pressure = float(worst_pressure)
-        self.places_over_capacity = int(places_over_capacity)
-        self.entries_today = int(entries)
-
     def step(self) -> None:
         """Follow the response rules on what was observed today; changes apply from tomorrow."""
+        if not self.rules:
+            return
         today: dt.date = self.model.date(self.model.day)
         for k, rule in enumerate(self.rules):
             value = self.worst_pressure if rule.when == "pressure_above" else self.entries_today
@@ -117,3 +133,9 @@ class Government(mesa.Agent):
             "date": today, "country": self.country, "rule": rule.name or f"{rule.when} {rule.threshold:g}",
             "action": action, "observed": value, "in_force_from": today + dt.timedelta(days=1),
         })
+
+
+for _column, _name in enumerate(GOVERNMENT_SETTINGS):
+    setattr(Government, _name, _Column("government_settings", _column, _SETTING_KINDS.get(_name, float)))
+for _column, _name in enumerate(OBSERVED):
+    setattr(Government, _name, _Column("government_observed", _column, float if _name == "worst_pressure" else int))

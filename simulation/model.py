@@ -13,9 +13,9 @@ from tqdm import tqdm
 from . import invariants, kernels, resources
 from .counter_rng import seed_key
 from .errors import InputError
-from .government import Government
+from .government import OBSERVED, Government
 from .inflow import daily_arrivals
-from .policy import DailyPolicy
+from .policy import GOVERNMENT_SETTINGS, DailyPolicy
 from .population import BYTES_PER_AGENT, Population
 from .routing import ReversedGraph, edge_costs, edge_fares, route_choice_tables
 from .pathways import PathwayPools
@@ -52,6 +52,12 @@ class MigrationModel(mesa.Model):
         self.check_level = invariants.level_from_environment()
 
         self._setup_static_arrays()
+        # Every government's settings (country x setting; government.py keeps each in its row).
+        self.government_settings = np.zeros((len(network.countries), len(GOVERNMENT_SETTINGS)))
+        # What each government observes each day (worst pressure, places over capacity, entries).
+        self.government_observed = np.zeros((len(network.countries), len(OBSERVED)))
+        self._base_policy: DailyPolicy | None = None  # the policy the settings give, and the settings it came from
+        self._base_settings: np.ndarray | None = None
         self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
                             for c in network.countries]
         self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
@@ -149,7 +155,10 @@ class MigrationModel(mesa.Model):
     # -------------------------------------------------------------- policies
     def policy_today(self) -> DailyPolicy:
         """The governments' settings, changed by the levers active today (in file order)."""
-        policy = DailyPolicy.from_governments(self)
+        if self._base_policy is None or not np.array_equal(self._base_settings, self.government_settings):
+            self._base_policy = DailyPolicy.from_governments(self)
+            self._base_settings = self.government_settings.copy()
+        policy = self._base_policy.copy()  # levers change today's copy
         today = self.date(self.day)
         for lever in self.levers:
             if lever.active(today):
@@ -293,14 +302,14 @@ class MigrationModel(mesa.Model):
 
     def _governments_observe(self, day: int) -> None:
         """Each government sees its own places' worst transit pressure (among places with reception
-        capacity; 0 if none), how many are over capacity, and the crossings into the country."""
+        capacity; 0 if none), how many are over capacity, and the crossings into the country
+        (government.OBSERVED: the columns of government_observed, one row a government)."""
         country = self.network.place_country
-        worst = np.zeros(len(self.governments))
-        np.maximum.at(worst, country, self.transit_pressure())
-        over = np.bincount(country, weights=self.present > self.capacity_today, minlength=len(self.governments))
-        entries = self.record_events[day, :, kernels.EV_CROSSINGS]
-        for c, government in enumerate(self.governments):
-            government.observe(worst[c], over[c], entries[c])
+        observed = self.government_observed
+        observed[:, 0] = 0.0
+        np.maximum.at(observed[:, 0], country, self.transit_pressure())
+        observed[:, 1] = np.bincount(country, weights=self.present > self.capacity_today, minlength=len(observed))
+        observed[:, 2] = self.record_events[day, :, kernels.EV_CROSSINGS]
 
     def run(self, progress: bool = False) -> "MigrationModel":
         days = range(self.day, self.n_days)

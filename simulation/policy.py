@@ -6,7 +6,7 @@ lever act on one crossing, one country's borders, or the whole route alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -56,14 +56,12 @@ class DailyPolicy:
 
     @classmethod
     def from_governments(cls, model) -> "DailyPolicy":
-        network, governments = model.network, model.governments
+        network = model.network
         entered = model.edge_entered_country
         crossing = entered >= 0
         into = np.maximum(entered, 0)
 
-        # One table of every government's settings (country x setting), read once a day.
-        settings = np.array([[getattr(g, name) for name in GOVERNMENT_SETTINGS] for g in governments],
-                            dtype=np.float64)
+        settings = model.government_settings  # every government's settings (country x setting)
 
         def by_country(name: str, dtype=np.float64) -> np.ndarray:
             return settings[:, _SETTING_COLUMN[name]].astype(dtype)
@@ -102,6 +100,9 @@ class DailyPolicy:
             pathway_awareness=np.zeros(n_groups),
             pathway_deterrence=np.zeros(n_groups),
         )
+
+    def copy(self) -> "DailyPolicy":
+        return DailyPolicy(**{field.name: getattr(self, field.name).copy() for field in fields(self)})
 
     # Policy fields that are probabilities or shares.
     SHARES = ("detection", "pushback_share", "detention_share", "smuggled_detection", "readmission_share",

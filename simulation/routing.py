@@ -30,20 +30,36 @@ def edge_fares(network: Network, fare_eur_per_km: dict[str, float]) -> np.ndarra
 
 def edge_costs(network: Network, behaviour, fares: np.ndarray, policy, pressure: np.ndarray) -> np.ndarray:
     """Generalised cost in EUR of each edge under the day's policy (inf where closed)."""
-    cost = behaviour.value_of_time_eur_per_day * network.travel_days + fares
-    crossing = network.crosses_border
-    fee = policy.smuggling_fee_eur[crossing]
-    has_smugglers = np.isfinite(fee)
-    smuggled_share = np.where(network.smuggler_required[crossing], 1.0,
-                              np.where(has_smugglers, behaviour.smuggler_use_probability, 0.0))
-    detected = policy.detection[crossing] * (1.0 - smuggled_share * (1.0 - policy.smuggled_detection[crossing]))
-    stopped = detected * (policy.pushback_share[crossing] + policy.detention_share[crossing])
-    perceived = policy.perceived_risk[crossing]
-    cost[crossing] += perceived * stopped * behaviour.detection_cost_eur + smuggled_share * np.nan_to_num(fee)
-    crowding = np.clip(pressure[network.edge_to] - 1.0, 0.0, MAX_PRESSURE_IN_COST)
-    cost += behaviour.crowding_cost_eur * crowding
-    cost = np.maximum(cost, 1e-6)  # Dijkstra needs positive weights
-    cost[policy.open == 0] = np.inf
+    return _edge_costs(network.travel_days, fares, network.crosses_border, network.smuggler_required,
+                       network.edge_to, policy.smuggling_fee_eur, policy.detection, policy.smuggled_detection,
+                       policy.pushback_share, policy.detention_share, policy.perceived_risk, policy.open, pressure,
+                       behaviour.value_of_time_eur_per_day, behaviour.smuggler_use_probability,
+                       behaviour.detection_cost_eur, behaviour.crowding_cost_eur)
+
+
+@njit(cache=True)
+def _edge_costs(travel_days, fares, crossing, smuggler_required, edge_to, fees, detection, smuggled_detection,
+                pushback_share, detention_share, perceived_risk, edge_open, pressure, value_of_time,
+                smuggler_use_probability, detection_cost, crowding_cost):
+    # Compiled: run daily over every edge, it was a dozen numpy expressions of Python overhead.
+    cost = np.empty(travel_days.shape[0])
+    for e in range(cost.shape[0]):
+        c = value_of_time * travel_days[e] + fares[e]
+        if crossing[e]:
+            fee = fees[e]
+            if smuggler_required[e]:
+                smuggled_share = 1.0
+            elif np.isfinite(fee):
+                smuggled_share = smuggler_use_probability
+            else:
+                smuggled_share = 0.0
+            detected = detection[e] * (1.0 - smuggled_share * (1.0 - smuggled_detection[e]))
+            stopped = detected * (pushback_share[e] + detention_share[e])
+            c += perceived_risk[e] * stopped * detection_cost + smuggled_share * (0.0 if np.isnan(fee) else fee)
+        crowding = min(max(pressure[edge_to[e]] - 1.0, 0.0), MAX_PRESSURE_IN_COST)
+        c += crowding_cost * crowding
+        c = max(c, 1e-6)  # Dijkstra needs positive weights
+        cost[e] = np.inf if edge_open[e] == 0 else c
     return cost
 
 

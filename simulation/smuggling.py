@@ -16,6 +16,7 @@ back when either eases. With both elasticities 0 (the default) prices stay at th
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from pydantic import BaseModel, ConfigDict, Field
 
 from .network import Network
@@ -42,22 +43,14 @@ class SmugglingMarket:
         self.seats = np.zeros(self.n_countries, dtype=np.int64)
         self.reference_risk: np.ndarray | None = None
 
-    def _mean_by_origin(self, values: np.ndarray, fees: np.ndarray) -> np.ndarray:
-        """Mean of `values` over each country's outgoing crossings that have smugglers (NaN: none)."""
-        mask = self.crossing & np.isfinite(fees)
-        origin = self.origin_country[mask]
-        totals = np.bincount(origin, weights=values[mask], minlength=self.n_countries)
-        counts = np.bincount(origin, minlength=self.n_countries)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(counts > 0, totals / counts, np.nan)
-
     def risk(self, policy: DailyPolicy) -> np.ndarray:
         """Mean detection chance of a smuggled crossing out of each country (0 without smugglers)."""
-        detected = policy.detection * policy.smuggled_detection
-        return np.nan_to_num(self._mean_by_origin(detected, policy.smuggling_fee_eur))
+        return _risk(policy.detection, policy.smuggled_detection, policy.smuggling_fee_eur, self.crossing,
+                     self.origin_country, self.n_countries)
 
     def mean_fee(self, policy: DailyPolicy) -> np.ndarray:
-        return self._mean_by_origin(policy.smuggling_fee_eur, policy.smuggling_fee_eur)
+        fees = policy.smuggling_fee_eur
+        return _mean_by_origin(fees, fees, self.crossing, self.origin_country, self.n_countries)
 
     def price(self, policy: DailyPolicy) -> None:
         """Move today's price multipliers towards their targets and apply them to the fees."""
@@ -67,15 +60,62 @@ class SmugglingMarket:
         risk = self.risk(policy)
         if self.reference_risk is None:
             self.reference_risk = risk
-        excess = np.where(self.seats > 0, self.requests / np.maximum(self.seats, 1) - 1.0,
-                          np.where(self.requests > 0, s.max_price_multiplier, 0.0))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            risk_ratio = np.where(self.reference_risk > 0, risk / self.reference_risk, 1.0)
-        target = (1.0 + s.demand_price_elasticity * np.maximum(excess, 0.0)) * risk_ratio ** s.risk_price_elasticity
-        target = np.clip(target, 1.0 / s.max_price_multiplier, s.max_price_multiplier)
-        self.price_multiplier += s.price_adjustment_per_day * (target - self.price_multiplier)
-        policy.smuggling_fee_eur[self.crossing] *= self.price_multiplier[self.origin_country[self.crossing]]
+        _move_prices(self.price_multiplier, self.reference_risk, risk, self.seats, self.requests,
+                     s.demand_price_elasticity, s.risk_price_elasticity, s.price_adjustment_per_day,
+                     s.max_price_multiplier)
+        _apply_multipliers(policy.smuggling_fee_eur, self.price_multiplier, self.crossing, self.origin_country)
 
     def observe(self, requests: np.ndarray, seats: np.ndarray) -> None:
         self.requests = requests.copy()
         self.seats = seats.copy()
+
+
+# The day's market arithmetic over a few dozen crossings: compiled, since as numpy expressions
+# it cost more Python per day than the rest of the policy.
+
+@njit(cache=True)
+def _mean_by_origin(values, fees, crossing, origin_country, n_countries):
+    """Mean of `values` over each country's outgoing crossings that have smugglers (NaN: none)."""
+    totals = np.zeros(n_countries)
+    counts = np.zeros(n_countries, dtype=np.int64)
+    for e in range(values.shape[0]):
+        if crossing[e] and np.isfinite(fees[e]):
+            totals[origin_country[e]] += values[e]
+            counts[origin_country[e]] += 1
+    means = np.full(n_countries, np.nan)
+    for c in range(n_countries):
+        if counts[c] > 0:
+            means[c] = totals[c] / counts[c]
+    return means
+
+
+@njit(cache=True)
+def _risk(detection, smuggled_detection, fees, crossing, origin_country, n_countries):
+    means = _mean_by_origin(detection * smuggled_detection, fees, crossing, origin_country, n_countries)
+    for c in range(n_countries):
+        if np.isnan(means[c]):
+            means[c] = 0.0
+    return means
+
+
+@njit(cache=True)
+def _move_prices(multiplier, reference_risk, risk, seats, requests, demand_elasticity, risk_elasticity,
+                 adjustment, max_multiplier):
+    for c in range(multiplier.shape[0]):
+        if seats[c] > 0:
+            excess = requests[c] / max(seats[c], 1) - 1.0
+        elif requests[c] > 0:
+            excess = max_multiplier
+        else:
+            excess = 0.0
+        risk_ratio = risk[c] / reference_risk[c] if reference_risk[c] > 0 else 1.0
+        target = (1.0 + demand_elasticity * max(excess, 0.0)) * risk_ratio ** risk_elasticity
+        target = min(max(target, 1.0 / max_multiplier), max_multiplier)
+        multiplier[c] += adjustment * (target - multiplier[c])
+
+
+@njit(cache=True)
+def _apply_multipliers(fees, multiplier, crossing, origin_country):
+    for e in range(fees.shape[0]):
+        if crossing[e]:
+            fees[e] *= multiplier[origin_country[e]]

@@ -65,3 +65,33 @@ def test_bad_rules_name_the_key(rule, fragment):
     with pytest.raises(InputError, match=None) as caught:
         tiny_scenario(responses=[rule])
     assert fragment in str(caught.value)
+
+
+def test_a_government_setting_changed_mid_run_applies_from_the_next_day():
+    # The day's policy is rebuilt only when a government's settings change: closing Bulgaria's
+    # border through its government on day 4 must still send everyone north from day 5.
+    from simulation import MigrationModel
+
+    model = MigrationModel(tiny_scenario())
+    bulgaria = next(g for g in model.governments if g.country == "BG")
+    assert bulgaria.border_closed is False and isinstance(bulgaria.smuggler_seats_per_day, int)
+    for _ in range(4):
+        model.step()
+    bulgaria.border_closed = True
+    model.step()
+    assert model.policy.open[model.edge_entered_country == model.network.countries.index("BG")].max() == 0
+    bulgaria.border_closed = False
+    model.step()
+    assert model.policy.open.min() == 1
+
+
+def test_governments_observe_their_own_places_and_entries():
+    from simulation import MigrationModel
+
+    model = MigrationModel(tiny_scenario(levers=BULGARIA_CLOSED))
+    model.step()
+    model.step()
+    north_macedonia = next(g for g in model.governments if g.country == "MK")
+    assert north_macedonia.entries_today == 100
+    greece = next(g for g in model.governments if g.country == "GR")
+    assert greece.worst_pressure == float(model.transit_pressure()[model.network.index["mid"]])

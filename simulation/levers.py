@@ -40,6 +40,11 @@ class Lever:
     kind: ClassVar[str] = ""
     Parameters: ClassVar[type[LeverParameters]] = LeverParameters
     registry: ClassVar[dict[str, type["Lever"]]] = {}
+    # True when `apply` changes the policy it is given from the lever's own parameters alone
+    # (no model state read, nothing else changed): while the same such levers are active, the
+    # model reuses the policy they made yesterday instead of applying them again. A lever that
+    # reads the model or has side effects (LegalPathways opens its yearly pool) keeps False.
+    pure: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -139,6 +144,7 @@ class BorderEnforcement(Lever):
     through them (people set out not knowing); they retry or give up by the behaviour rules."""
 
     kind = "border_enforcement"
+    pure = True
 
     class Parameters(BorderScope):
         detection_probability: float | None = Field(default=None, ge=0, le=1)
@@ -203,6 +209,7 @@ class Reception(Lever):
     (below 1: poor conditions push people on; above 1: good conditions hold them)."""
 
     kind = "reception"
+    pure = True
 
     class Parameters(LeverParameters):
         countries: list[str] = []
@@ -241,6 +248,7 @@ class AntiSmuggling(Lever):
     acts is left to the ordinary route choice."""
 
     kind = "anti_smuggling"
+    pure = True
 
     class Parameters(LeverParameters):
         countries: list[str] = Field(min_length=1)
@@ -295,6 +303,7 @@ class ReturnReintegration(Lever):
       they leave again."""
 
     kind = "return_reintegration"
+    pure = True
 
     class Parameters(LeverParameters, ReturnSettings):
         countries: list[str] = Field(min_length=1)
@@ -362,6 +371,7 @@ class Information(Lever):
       made in those countries (more people hear of it)."""
 
     kind = "information"
+    pure = True
 
     class Parameters(LeverParameters):
         countries: list[str] = Field(min_length=1)

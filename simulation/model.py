@@ -58,6 +58,7 @@ class MigrationModel(mesa.Model):
         self.government_observed = np.zeros((len(network.countries), len(OBSERVED)))
         self._base_policy: DailyPolicy | None = None  # the policy the settings give, and the settings it came from
         self._base_settings: np.ndarray | None = None
+        self._levered: tuple | None = None  # ((active levers, active responses), the policy they made)
         self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
                             for c in network.countries]
         self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
@@ -154,17 +155,27 @@ class MigrationModel(mesa.Model):
 
     # -------------------------------------------------------------- policies
     def policy_today(self) -> DailyPolicy:
-        """The governments' settings, changed by the levers active today (in file order)."""
+        """The governments' settings, changed by the levers active today (in file order) and the
+        governments' active responses, checked; then today's smuggling prices."""
+        today = self.date(self.day)
+        active = tuple(lever for lever in self.levers if lever.active(today))
+        responses = tuple(tuple(government.active) for government in self.governments)
         if self._base_policy is None or not np.array_equal(self._base_settings, self.government_settings):
             self._base_policy = DailyPolicy.from_governments(self)
             self._base_settings = self.government_settings.copy()
-        policy = self._base_policy.copy()  # levers change today's copy
-        today = self.date(self.day)
-        for lever in self.levers:
-            if lever.active(today):
+            self._levered = None
+        key = (active, responses)
+        if self._levered is not None and self._levered[0] == key:
+            policy = self._levered[1].copy()  # the same pure levers and responses as yesterday
+        else:
+            policy = self._base_policy.copy()  # levers change today's copy
+            for lever in active:
                 lever.apply(policy, self)
-        for government in self.governments:
-            government.apply_responses(policy, self)
+            for government in self.governments:
+                government.apply_responses(policy, self)
+            policy.check()
+            # Responses are border-enforcement changes, which are pure.
+            self._levered = (key, policy.copy()) if all(lever.pure for lever in active) else None
         self.market.price(policy)
         return policy
 
@@ -213,7 +224,6 @@ class MigrationModel(mesa.Model):
         day = self.day
         network, population = self.network, self.population
         policy = self.policy_today()
-        policy.check()
         self.policy = policy
         self.capacity_today = policy.reception_capacity
         cost = self._update_routes(policy)

@@ -1,7 +1,9 @@
 """The policy in force on one day, as the arrays the kernels read.
 
-Each day it is built afresh from the governments' settings (a crossing takes the settings of
-the country it enters), then every lever active that day changes it. Keeping it per edge lets a
+It starts from the governments' settings (a crossing takes the settings of the country it
+enters), then every lever active that day changes it. (The model rebuilds the first part only
+when a setting changes, and reuses yesterday's result while the same pure levers are active:
+levers.Lever.pure.) Keeping it per edge lets a
 lever act on one crossing, one country's borders, or the whole route alike."""
 
 from __future__ import annotations

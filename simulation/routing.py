@@ -80,16 +80,19 @@ class ReversedGraph:
         heads = network.edge_to[self.usable].astype(np.int64)
         tails = network.edge_from[self.usable].astype(np.int64)
         # Pairs sorted by head then tail are the CSR order of the reversed graph (rows = heads).
-        pairs, self.pair_of_edge = np.unique(heads * n + tails, return_inverse=True)
-        self.indptr = np.searchsorted(pairs // n, np.arange(n + 1))
-        self.indices = pairs % n
+        pairs, pair_of_edge = np.unique(heads * n + tails, return_inverse=True)
         self.n_pairs = len(pairs)
+        # The usable edges in pair order, and where each pair's run of edges starts (for reduceat).
+        self.edge_order = np.flatnonzero(self.usable)[np.argsort(pair_of_edge, kind="stable")]
+        self.pair_starts = np.searchsorted(np.sort(pair_of_edge), np.arange(self.n_pairs))
+        # The graph's structure is fixed; each day only its weights (the matrix's data) change.
+        self.graph = csr_matrix((np.ones(self.n_pairs), pairs % n, np.searchsorted(pairs // n, np.arange(n + 1))),
+                                shape=(n, n))
 
     def cost_to_go(self, cost: np.ndarray, destinations: np.ndarray) -> np.ndarray:
-        weights = np.full(self.n_pairs, np.inf)
-        np.minimum.at(weights, self.pair_of_edge, cost[self.usable])
-        graph = csr_matrix((weights, self.indices, self.indptr), shape=(self.n_places, self.n_places))
-        return dijkstra(graph, directed=True, indices=destinations)
+        if self.n_pairs:
+            self.graph.data[:] = np.minimum.reduceat(cost[self.edge_order], self.pair_starts)
+        return dijkstra(self.graph, directed=True, indices=destinations)
 
 
 def route_choice_tables(network: Network, cost: np.ndarray, to_go: np.ndarray, sharpness: float,

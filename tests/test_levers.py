@@ -259,3 +259,26 @@ def test_groups_only_with_closed():
     with pytest.raises(InputError, match="with groups, give only closed"):
         tiny_scenario(levers=[{"type": "border_enforcement", "countries": ["BG"], "groups": ["only"],
                                "detection_probability": 0.5}])
+
+
+def test_the_day_policy_is_reused_only_for_pure_levers_and_only_while_the_same_ones_are_active():
+    from simulation import MigrationModel
+
+    calls = {"pure": 0, "reads_the_model": 0}
+
+    class Counting(Lever):
+        def __init__(self, label, pure, **values):
+            super().__init__(**values)
+            self.label, self.pure = label, pure
+
+        def apply(self, policy, model):
+            calls[self.label] += 1
+            policy.rest_factor[:] = 0.5
+
+    model = MigrationModel(tiny_scenario())
+    model.levers = [Counting("pure", True, start="2020-01-04", end="2020-01-07"),
+                    Counting("reads_the_model", False, start="2020-01-08")]
+    for _ in range(10):
+        model.step()
+        assert model.policy.rest_factor.max() == (0.5 if model.day - 1 in (3, 4, 5, 7, 8, 9) else 1.0)
+    assert calls == {"pure": 1, "reads_the_model": 3}  # the pure one once for its three days

@@ -257,17 +257,21 @@ class MigrationModel(mesa.Model):
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
             policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer,
             self.transit_days_buffer)
-        kernels.admit_at_capped_crossings(
-            population.place, population.edge, population.remaining_days, population.state, population.sheltered,
-            population.state_days, population.group, population.destination, population.budget_eur,
-            population.n_active, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
-            policy.daily_cap, self.destination_of_place, network.place_country, group_params, self.events_buffer,
-            self.departures_buffer, population.entry_day, day, self.transit_days_buffer)
-        kernels.grant_pathway_slots(
-            population.agent_id, population.state, population.state_days, population.group, population.destination,
-            population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,
-            self.pathways.processing_days, self.pathways.destination, self.pathways.issued,
-            network.place_country, self.events_buffer)
+        # The two serial passes below scan every slot; without a capped crossing or an open
+        # pathway pool today they have nobody to serve (no one can be queued at a cap or applying).
+        if policy.daily_cap.max() >= 0:
+            kernels.admit_at_capped_crossings(
+                population.place, population.edge, population.remaining_days, population.state, population.sheltered,
+                population.state_days, population.group, population.destination, population.budget_eur,
+                population.n_active, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
+                policy.daily_cap, self.destination_of_place, network.place_country, group_params, self.events_buffer,
+                self.departures_buffer, population.entry_day, day, self.transit_days_buffer)
+        if policy.pathway_pool.max() >= 0:
+            kernels.grant_pathway_slots(
+                population.agent_id, population.state, population.state_days, population.group, population.destination,
+                population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,
+                self.pathways.processing_days, self.pathways.destination, self.pathways.issued,
+                network.place_country, self.events_buffer)
         kernels.seat_smugglers(
             *arrays, population.n_active, self.key, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,

@@ -94,8 +94,8 @@ CORPUS = {
                                     'kind = "grid"')}, None),  # points added below
     "sweep sobol design of five million points": (
         read_sweep, SWEEP, {SWEEP: ("samples = 8", "samples = 1000000")}, ["design points", "5,000,000"]),
-    "sweep morris design of ten million points": (
-        read_sweep, MORRIS, {MORRIS: ("samples = 8", "samples = 1000000")}, ["design points", "10,000,000"]),
+    "sweep morris design of eleven million points": (
+        read_sweep, MORRIS, {MORRIS: ("samples = 8", "samples = 1000000")}, ["design points", "11,000,000"]),
     "sweep base file name too long": (
         read_sweep, SWEEP, {SWEEP: ('base = "../anti_smuggling_serbia.toml"', f'base = "{LONG_NAME}"')},
         ["base", "existing scenario file"]),

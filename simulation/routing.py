@@ -64,7 +64,8 @@ def _edge_costs(travel_days, fares, crossing, smuggler_required, edge_to, fees, 
 
 
 def cost_to_go(network: Network, cost: np.ndarray, edge_open: np.ndarray, destinations: np.ndarray) -> np.ndarray:
-    """float64 [destination, place]: cheapest cost from each place to each destination (inf: no way)."""
+    """float64 [destination, place]: cheapest cost from each place to each destination (inf: no way).
+    One-off; the model keeps a ReversedGraph per pattern of open edges instead."""
     return ReversedGraph(network, edge_open).cost_to_go(cost, destinations)
 
 
@@ -75,21 +76,21 @@ class ReversedGraph:
 
     def __init__(self, network: Network, edge_open: np.ndarray):
         n = network.n_places
-        self.n_places = n
-        self.usable = edge_open.astype(bool)
-        heads = network.edge_to[self.usable].astype(np.int64)
-        tails = network.edge_from[self.usable].astype(np.int64)
+        usable = edge_open.astype(bool)
+        heads = network.edge_to[usable].astype(np.int64)
+        tails = network.edge_from[usable].astype(np.int64)
         # Pairs sorted by head then tail are the CSR order of the reversed graph (rows = heads).
         pairs, pair_of_edge = np.unique(heads * n + tails, return_inverse=True)
         self.n_pairs = len(pairs)
         # The usable edges in pair order, and where each pair's run of edges starts (for reduceat).
-        self.edge_order = np.flatnonzero(self.usable)[np.argsort(pair_of_edge, kind="stable")]
+        self.edge_order = np.flatnonzero(usable)[np.argsort(pair_of_edge, kind="stable")]
         self.pair_starts = np.searchsorted(np.sort(pair_of_edge), np.arange(self.n_pairs))
         # The graph's structure is fixed; each day only its weights (the matrix's data) change.
         self.graph = csr_matrix((np.ones(self.n_pairs), pairs % n, np.searchsorted(pairs // n, np.arange(n + 1))),
                                 shape=(n, n))
 
     def cost_to_go(self, cost: np.ndarray, destinations: np.ndarray) -> np.ndarray:
+        """float64 [destination, place]: cheapest cost from each place to each destination (inf: no way)."""
         if self.n_pairs:
             self.graph.data[:] = np.minimum.reduceat(cost[self.edge_order], self.pair_starts)
         return dijkstra(self.graph, directed=True, indices=destinations)

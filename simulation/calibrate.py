@@ -41,7 +41,7 @@ import pandas as pd
 
 from . import atomic
 from .errors import InputError
-from .targets import SimulatedSeries, Targets, months_between, simulated_monthly
+from .targets import SimulatedSeries, Targets, months_between, simulated_monthly, simulated_totals, total_error
 
 FITS = ("full", "out_of_sample")
 FINGERPRINT_FILE = "fingerprint.json"
@@ -70,7 +70,9 @@ def series_task(task: dict[str, Any]) -> dict[str, Any]:
         for name, spec in task["simulated"].items():
             monthly = simulated_monthly(result, SimulatedSeries.model_validate(spec))
             series[name] = {month.strftime("%Y-%m"): float(value) for month, value in monthly.items()}
-        outcome.update(ok=True, series=series)
+        totals = {name: simulated_totals(result, SimulatedSeries.model_validate(spec["simulated"]), spec["periods"])
+                  for name, spec in task.get("totals", {}).items()}
+        outcome.update(ok=True, series=series, totals=totals)
     except Exception as error:  # reported by the caller with the trial's identity
         outcome["error"] = f"{type(error).__name__}: {error}"
         outcome["traceback"] = traceback.format_exc(limit=8)
@@ -102,8 +104,13 @@ def days_to_cover(targets: Targets, last_month: str) -> int:
 def make_series_task(targets: Targets, values: dict[str, float], seed: int, days: int, run_id: str) -> dict[str, Any]:
     from .tasks import scenario_payload
 
+    totals = {t.name: {"simulated": t.simulated.model_dump(),
+                       "periods": [[f"{a:%Y-%m-%d}", f"{b:%Y-%m-%d}"] for a, b in
+                                   targets.observed_totals[t.name][["period_start", "period_end"]].itertuples(index=False)]}
+              for t in targets.spec.totals}
     return {"run_id": run_id, "scenario": scenario_payload(scenario_with(targets, values)), "seed": int(seed),
-            "days": int(days), "simulated": {t.name: t.simulated.model_dump() for t in targets.spec.targets}}
+            "days": int(days), "simulated": {t.name: t.simulated.model_dump() for t in targets.spec.targets},
+            "totals": totals}
 
 
 def fit_months(targets: Targets, fit: str) -> tuple[str, str]:
@@ -123,10 +130,27 @@ def month_weights(months: pd.DatetimeIndex, member: int, seed: int) -> np.ndarra
     return np.bincount(generator.integers(0, len(months), len(months)), minlength=len(months)).astype(float)
 
 
+def periods_inside(frame: pd.DataFrame, months: pd.DatetimeIndex) -> np.ndarray:
+    """Which of a total's periods (period_start, period_end) lie wholly inside the months."""
+    first, last = months.min(), months.max() + pd.offsets.MonthEnd(0)
+    return ((frame.period_start >= first) & (frame.period_end <= last)).to_numpy()
+
+
 def objective(targets: Targets, simulated: dict[str, dict[str, float]], months: pd.DatetimeIndex,
-              weights: np.ndarray) -> float:
-    """Weighted mean over targets of the (month-weighted) normalised absolute error."""
+              weights: np.ndarray, totals: dict[str, list[float]] | None = None) -> float:
+    """Weighted mean over targets of the (month-weighted) normalised absolute error, and over the
+    totals with a weight of their log-ratio error (targets.total_error) over the periods inside
+    the fit months."""
     total, weight_sum = 0.0, 0.0
+    for target in targets.spec.totals:
+        if target.weight == 0:
+            continue
+        frame = targets.observed_totals[target.name]
+        inside = periods_inside(frame, months)
+        if not inside.any():
+            continue
+        total += target.weight * total_error(frame.value.to_numpy()[inside], np.asarray(totals[target.name])[inside])
+        weight_sum += target.weight
     for target in targets.spec.targets:
         if target.weight == 0:
             continue
@@ -148,8 +172,10 @@ def fingerprint(targets: Targets, settings, fit: str) -> str:
     from .tasks import make_task, scenario_payload
 
     task = make_task(scenario_payload(targets.scenario), 0, None, ".", "fingerprint", {})
+    fitted_totals = [t for t in targets.spec.totals if t.weight > 0]
     identity = {
-        # What changes the fit; not the texts (why, description) or the acceptance limits.
+        # What changes the fit; not the texts (why, description), the acceptance limits, or
+        # totals of weight 0 (reported by the validation only).
         "targets": [t.model_dump(mode="json", include={"name", "observed", "simulated", "weight"})
                     for t in targets.spec.targets],
         "parameters": {k: p.model_dump(mode="json", exclude={"why"}) for k, p in targets.spec.parameters.items()},
@@ -160,6 +186,11 @@ def fingerprint(targets: Targets, settings, fit: str) -> str:
                      for name, frame in targets.observed.items()},
         "fit": fit,
     }
+    if fitted_totals:  # only then, so adding totals of weight 0 keeps an existing fit's fingerprint
+        identity["totals"] = [
+            {**t.model_dump(mode="json", include={"name", "observed", "simulated", "weight"}),
+             "values": targets.observed_totals[t.name][["period", "value"]].astype(str).values.tolist()}
+            for t in fitted_totals]
     return hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -237,7 +268,8 @@ def run_fit(targets: Targets, folder: Path, fit: str, quick: bool = False, worke
                     running[member] -= 1
                     result = result_of(future, task)
                     if result["ok"]:
-                        studies[member].tell(trial, objective(targets, result["series"], months, weights[member]))
+                        studies[member].tell(trial, objective(targets, result["series"], months, weights[member],
+                                                              result.get("totals")))
                         completed[member] += 1
                         bar.update(1)
                     else:

@@ -9,13 +9,21 @@ months, with which error measure, and why the pairing is fair (calibration/targe
     fit_months = ["2015-01", "2015-12"]
     test_months = ["2016-01", "2016-06"]
 
-    [[targets]]
+    [[targets]]                 # a monthly series
     name = "western_balkan_route_detections"
     observed = { file = "data/frontex_detections_monthly.csv", series = "frontex_ibc_detections_monthly",
                  where = "Western Balkan Route" }          # border_type = "Land" to pick one
     simulated = { event = "apprehensions", countries = ["HU", "HR"] }
     # or: simulated = { crossings_from = ["RS"], crossings_into = ["HU", "HR"] }
     weight = 1.0
+    why = "..."
+
+    [[totals]]                  # figures over periods: a count from one date to another
+    name = "hungary_police_detections"
+    observed = { file = "data/country_entries_2015_2016.csv", series = "hungary_police_illegal_border_crossers",
+                 where = "Hungary" }
+    simulated = { event = "apprehensions", countries = ["HU"] }
+    weight = 0.0                # 0: reported by the validation, not fitted
     why = "..."
 
     [parameters."behaviour.rest_probability_per_day"]   # a scenario key, as in sweep files
@@ -34,7 +42,12 @@ The error measures of one series over a set of months (`error_measures`):
 - normalised absolute error: sum |simulated - observed| / sum observed (Flee's averaged relative
   difference, for one series);
 - correlation: Pearson's r of simulated and observed months;
-- coverage: the share of observed months inside the simulated 5-95 % band."""
+- coverage: the share of observed months inside the simulated 5-95 % band.
+
+A total is one published count over a period (say 1 Jan to 23 Jun 2015), compared with the
+model's sum over the same days. Such figures span orders of magnitude (Hungary's 391,384 in 2015,
+Bosnia's hundred in 2016), so a total's error is the log ratio |ln((simulated + 1) / (observed +
+1))|, averaged over the target's periods inside the fit window (`total_error`)."""
 
 from __future__ import annotations
 
@@ -142,6 +155,16 @@ class Target(_Strict):
 
 
 
+class Total(_Strict):
+    """Published counts over periods (rows with a `period` such as 2015-01-01/2015-06-23)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    observed: ObservedSeries
+    simulated: SimulatedSeries
+    weight: float = Field(default=0.0, ge=0, le=1000)  # 0: reported by the validation, not fitted
+    why: str = Field(min_length=20, description="why this pairing is fair")
+
+
 class Prior(_Strict):
     min: float
     max: float
@@ -170,23 +193,26 @@ class TargetsSpec(_Strict):
     fit: MonthRange
     out_of_sample: OutOfSample | None = None
     targets: list[Target] = Field(min_length=1)
+    totals: list[Total] = []
     parameters: dict[str, Prior] = Field(min_length=1)
     ensemble: EnsembleSettings = EnsembleSettings()
     quick: EnsembleSettings = EnsembleSettings(members=2, trials=4, replicates=1)
 
     @model_validator(mode="after")
     def _unique(self) -> "TargetsSpec":
-        names = [t.name for t in self.targets]
+        names = [t.name for t in (*self.targets, *self.totals)]
         if len(set(names)) != len(names):
-            raise ValueError("target names must differ")
+            raise ValueError("target and total names must differ")
         return self
 
 
 class Targets:
     """A validated targets file with its scenario and observed series."""
 
-    def __init__(self, spec: TargetsSpec, file: Path, scenario, observed: dict[str, pd.DataFrame]):
+    def __init__(self, spec: TargetsSpec, file: Path, scenario, observed: dict[str, pd.DataFrame],
+                 observed_totals: dict[str, pd.DataFrame] | None = None):
         self.spec, self.file, self.scenario, self.observed = spec, file, scenario, observed
+        self.observed_totals = observed_totals or {}
 
     @classmethod
     def load(cls, path: str | Path) -> "Targets":
@@ -199,14 +225,18 @@ class Targets:
         for key, prior in spec.parameters.items():
             _check_parameter(path, scenario, key, ParameterRange(min=prior.min, max=prior.max))
         countries = set(scenario.network.countries)
-        observed = {}
-        for i, target in enumerate(spec.targets):
-            unknown = [c for c in target.simulated.countries_named() if c not in countries]
-            if unknown:
-                raise InputError(path, f"targets[{i}].simulated", "countries of the scenario's network",
-                                 ", ".join(unknown))
-            observed[target.name] = observed_series(path, i, target)
-        return cls(spec, path, scenario, observed)
+        observed, observed_totals = {}, {}
+        for kind, entries in (("targets", spec.targets), ("totals", spec.totals)):
+            for i, target in enumerate(entries):
+                unknown = [c for c in target.simulated.countries_named() if c not in countries]
+                if unknown:
+                    raise InputError(path, f"{kind}[{i}].simulated", "countries of the scenario's network",
+                                     ", ".join(unknown))
+                if kind == "targets":
+                    observed[target.name] = observed_series(path, i, target)
+                else:
+                    observed_totals[target.name] = observed_totals_of(path, i, target, scenario)
+        return cls(spec, path, scenario, observed, observed_totals)
 
     @property
     def keys(self) -> list[str]:
@@ -246,8 +276,56 @@ def observed_series(path: Path, index: int, target: Target) -> pd.DataFrame:
     return series
 
 
+def observed_totals_of(path: Path, index: int, total: Total, scenario) -> pd.DataFrame:
+    """A total's published counts: period, period_start, period_end (days), value, source. Every
+    period must lie inside the scenario's period."""
+    from .observed import load_observed
+    from .tables import is_regular_file
+
+    file = path.parent / total.observed.file
+    key = f"totals[{index}].observed"
+    if not is_regular_file(file):
+        raise InputError(path, f"{key}.file", "an existing CSV file (relative to this file)", total.observed.file)
+    table = load_observed(file)
+    chosen = table[(table.series == total.observed.series) & (table["where"] == total.observed.where)]
+    if chosen.empty:
+        raise InputError(path, key, f"rows of series '{total.observed.series}' for '{total.observed.where}' in "
+                         f"{total.observed.file}", "none")
+    first, last = pd.Timestamp(scenario.start), pd.Timestamp(scenario.start) + pd.Timedelta(days=scenario.days - 1)
+    outside = chosen[(chosen.period_start < first) | (chosen.period_end > last)]
+    if len(outside):
+        raise InputError(path, key, f"periods inside the scenario's period ({first:%Y-%m-%d} to {last:%Y-%m-%d})",
+                         outside.period.iloc[0])
+    return chosen[["period", "period_start", "period_end", "value", "source"]].reset_index(drop=True)
+
+
+def total_error(observed: np.ndarray, simulated: np.ndarray) -> float:
+    """Mean log ratio |ln((simulated + 1) / (observed + 1))| over a total's periods."""
+    observed, simulated = np.asarray(observed, float), np.asarray(simulated, float)
+    return float(np.mean(np.abs(np.log((simulated + 1.0) / (observed + 1.0))))) if len(observed) else float("nan")
+
+
+def simulated_totals(result, simulated: SimulatedSeries, periods: list[tuple[str, str]]) -> list[float]:
+    """A run's sums of a simulated series over each period (first and last day, ISO dates); NaN
+    for a period the run does not cover to its last day."""
+    daily = simulated_daily(result, simulated)
+    last_day = daily.index.max()
+    sums = []
+    for first, last in periods:
+        first, last = pd.Timestamp(first), pd.Timestamp(last)
+        sums.append(float(daily[(daily.index >= first) & (daily.index <= last)].sum()) if last <= last_day
+                    else float("nan"))
+    return sums
+
+
 def simulated_monthly(result, simulated: SimulatedSeries) -> pd.Series:
     """A run's monthly totals of a target's simulated series, indexed by month start."""
+    daily = simulated_daily(result, simulated)
+    return daily.groupby(daily.index.to_period("M").to_timestamp()).sum().astype(float)
+
+
+def simulated_daily(result, simulated: SimulatedSeries) -> pd.Series:
+    """A run's daily values of a target's simulated series, indexed by date."""
     network = result.model.network
     if simulated.event is not None:
         events = result.events[result.events.country.isin(simulated.countries)]
@@ -260,7 +338,8 @@ def simulated_monthly(result, simulated: SimulatedSeries) -> pd.Series:
                   & np.isin(to_country, simulated.crossings_into))
         per_day = result.flows.departures.to_numpy().reshape(-1, network.n_edges)[:, chosen].sum(axis=1)
         daily = pd.Series(per_day, index=result.dates)
-    return daily.groupby(daily.index.to_period("M").to_timestamp()).sum().astype(float)
+    daily.index = pd.DatetimeIndex(daily.index)
+    return daily.astype(float)
 
 
 def error_measures(observed: np.ndarray, median: np.ndarray, low: np.ndarray | None = None,
@@ -288,4 +367,5 @@ def load_targets(path: str | Path) -> Targets:
     return Targets.load(path)
 
 
-__all__: list[Any] = ["Targets", "load_targets", "error_measures", "simulated_monthly", "months_between"]
+__all__: list[Any] = ["Targets", "load_targets", "error_measures", "simulated_monthly", "simulated_totals",
+                      "total_error", "months_between"]

@@ -17,6 +17,9 @@ real test.) Written to the calibration folder:
                               model output compared, in words)
     validation_metrics.csv    fit, series, window (fitted / out_of_sample), normalised absolute
                               error, correlation, coverage of the 90 % model and predictive bands, months
+    validation_totals.csv     fit, total, period, window (fitted / out_of_sample / not judged),
+                              observed, simulated median and 5-95 % band, simulated / observed,
+                              source: the published counts over periods (targets' [[totals]])
     parameters.csv            fit, parameter, prior min / max, ensemble min / median / max
     report.md                 the same in words and tables, with each target's limits as PASS / MISS
 """
@@ -30,8 +33,9 @@ import numpy as np
 import pandas as pd
 
 from . import atomic
-from .calibrate import FITS, days_to_cover, fit_months, make_series_task, read_ensemble, series_task, write_csv
-from .targets import Targets, error_measures, months_between
+from .calibrate import (FITS, days_to_cover, fit_months, make_series_task, periods_inside, read_ensemble, series_task,
+                        write_csv)
+from .targets import Targets, error_measures, months_between, total_error
 
 PREDICTION_SEED_OFFSET = 10_000  # prediction runs use seeds the fits never saw
 Z_90 = 1.6448536269514722  # the standard normal's 95 % quantile: a central 90 % band
@@ -68,7 +72,7 @@ def validate_fit(targets: Targets, folder: Path, quick: bool = False, workers: i
     with tqdm(total=len(tasks), desc="validation runs", unit="run", disable=not progress) as bar:
         for result in task_results(tasks, workers=workers, scheduler=scheduler, function=series_task):
             if result["ok"]:
-                simulated[result["run_id"].split("|")[0]].append(result["series"])
+                simulated[result["run_id"].split("|")[0]].append(result)
             else:
                 failures.append(result)
                 bar.write(f"validation run {result['run_id']} failed: {result['error']}")
@@ -76,15 +80,50 @@ def validate_fit(targets: Targets, folder: Path, quick: bool = False, workers: i
     if failures:
         raise RuntimeError(f"{len(failures)} validation runs failed; first: {failures[0]['error']}")
 
-    table = pd.concat([_validation_rows(targets, fit, simulated[fit]) for fit in fits], ignore_index=True)
+    table = pd.concat([_validation_rows(targets, fit, [run["series"] for run in simulated[fit]]) for fit in fits],
+                      ignore_index=True)
+    totals = pd.concat([_totals_rows(targets, fit, [run.get("totals", {}) for run in simulated[fit]])
+                        for fit in fits], ignore_index=True)
     metrics = _metrics(targets, table)
     parameters = _parameter_table(targets, ensembles)
     with atomic.replacing(folder / "validation.parquet") as temporary:
         table.to_parquet(temporary, index=False)
     write_csv(metrics, folder / "validation_metrics.csv")
+    write_csv(totals, folder / "validation_totals.csv")
     write_csv(parameters, folder / "parameters.csv")
-    atomic.write_text(folder / "report.md", report_text(targets, metrics, parameters, settings, quick))
+    atomic.write_text(folder / "report.md", report_text(targets, metrics, parameters, settings, quick, totals))
     return table
+
+
+TOTALS_COLUMNS = ["fit", "total", "period", "window", "observed", "simulated_median", "simulated_low",
+                  "simulated_high", "simulated_over_observed", "log_ratio_error", "weight", "simulated_as", "source"]
+
+
+def _totals_rows(targets: Targets, fit: str, runs: list[dict[str, list[float]]]) -> pd.DataFrame:
+    """Each total's periods that the fit's runs cover: observed against the simulated median and
+    band, judged as fitted (inside the fit months), out of sample (inside the test months) or not
+    judged (covered by the runs but in neither window)."""
+    fitted_months = months_between(fit_months(targets, fit))
+    tested_months = months_between(targets.spec.out_of_sample.test_months) if fit == "out_of_sample" else None
+    rows = []
+    for total in targets.spec.totals:
+        frame = targets.observed_totals[total.name]
+        values = np.array([run[total.name] for run in runs], dtype=float).reshape(len(runs), len(frame))
+        covered = ~np.isnan(values).any(axis=0)
+        fitted = periods_inside(frame, fitted_months)
+        tested = periods_inside(frame, tested_months) if tested_months is not None else np.zeros(len(frame), bool)
+        for k, row in frame.iterrows():
+            if not covered[k]:
+                continue
+            low, median, high = np.quantile(values[:, k], [0.05, 0.5, 0.95])
+            rows.append({"fit": fit, "total": total.name, "period": row.period,
+                         "window": "fitted" if fitted[k] else "out_of_sample" if tested[k] else "not judged",
+                         "observed": row.value, "simulated_median": median, "simulated_low": low,
+                         "simulated_high": high,
+                         "simulated_over_observed": median / row.value if row.value > 0 else np.nan,
+                         "log_ratio_error": total_error([row.value], [median]), "weight": total.weight,
+                         "simulated_as": _describe(total.simulated), "source": row.source})
+    return pd.DataFrame(rows, columns=TOTALS_COLUMNS)
 
 
 def _validation_rows(targets: Targets, fit: str, runs: list[dict[str, dict[str, float]]]) -> pd.DataFrame:
@@ -179,7 +218,8 @@ def limit_checks(targets: Targets, metrics: pd.DataFrame) -> list[dict[str, Any]
     return checks
 
 
-def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFrame, settings, quick: bool) -> str:
+def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFrame, settings, quick: bool,
+                totals: pd.DataFrame | None = None) -> str:
     checks = pd.DataFrame(limit_checks(targets, metrics))
     lines = [
         "# Calibration and validation report",
@@ -206,6 +246,20 @@ def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFram
         "",
         metrics.to_markdown(index=False, floatfmt=".3f"),
         "",
+    ]
+    if totals is not None and not totals.empty:
+        lines += [
+            "## Totals over periods",
+            "",
+            "Published counts over periods (a police or ministry total from one date to another) against the "
+            "model's sum over the same days: simulated median and 5-95 % band over members x replicates. "
+            "log_ratio_error = |ln((simulated + 1) / (observed + 1))|. A total of weight 0 is reported here "
+            "and not fitted.",
+            "",
+            totals.drop(columns=["source"]).to_markdown(index=False, floatfmt=".3g"),
+            "",
+        ]
+    lines += [
         "## Fitted parameters",
         "",
         parameters.to_markdown(index=False, floatfmt=".4g"),
@@ -217,6 +271,10 @@ def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFram
         lines += [f"- **{target.name}** (weight {target.weight}): observed `{target.observed.series}` "
                   f"({target.observed.where}) from `{target.observed.file}`; simulated "
                   f"{_describe(target.simulated)}. {target.why}"]
+    for total in targets.spec.totals:
+        lines += [f"- **{total.name}** (total over periods, weight {total.weight}): observed "
+                  f"`{total.observed.series}` ({total.observed.where}) from `{total.observed.file}`; simulated "
+                  f"{_describe(total.simulated)}. {total.why}"]
     return "\n".join(lines) + "\n"
 
 

@@ -278,7 +278,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     settings = targets.spec.quick if args.quick else targets.spec.ensemble
     if not args.quiet:
         print(f"Calibrating {len(targets.keys)} parameters of '{targets.scenario.name}' against "
-              f"{len(targets.spec.targets)} series: {settings.members} members x {settings.trials} runs per fit, "
+              f"{len(targets.spec.targets)} series and {sum(t.weight > 0 for t in targets.spec.totals)} weighted "
+              f"totals: {settings.members} members x {settings.trials} runs per fit, "
               f"in {folder}/ (re-run the same command to resume)", file=sys.stderr)
     calibrate(targets, folder, quick=args.quick, workers=args.workers, scheduler=args.scheduler,
               progress=not args.quiet)
@@ -324,6 +325,7 @@ def _validate(args: argparse.Namespace) -> int:
 
         targets = load_targets(path)
         print(f"OK: targets for scenario '{targets.scenario.name}': {len(targets.spec.targets)} series, "
+              f"{len(targets.spec.totals)} totals, "
               f"{len(targets.keys)} parameters, fit {targets.spec.fit.months[0]} to {targets.spec.fit.months[1]}")
         return 0
     if kind == "sweep":

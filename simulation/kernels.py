@@ -110,6 +110,10 @@ def _quotas_in_slot_order(counts, quotas, column, capacity, taken):
     return taken
 
 
+# Rows of the departures buffer (chunk x row x edge): everyone who set out on an edge, and those of
+# them on the irregular route (not visa-free travellers), from whom others learn of a crossing.
+DEP_ALL, DEP_IRREGULAR = 0, 1
+
 MAX_MOVES_PER_DAY = 8
 # Tolerance for "this edge fits in the time left today" and "this edge is done". The travel time
 # left on an edge is stored as float32 (population.py), good to about 1e-7 of its value, so the
@@ -193,7 +197,9 @@ def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, stat
     """Start edge e: pay the fare, then arrive today if it fits in time_left.
     Returns the time left after arriving, or -1.0 when the agent's day is over."""
     budget_eur[i] = max(budget_eur[i] - edge_fare_eur[e], 0.0)  # clamp float32 rounding only
-    edge_departures[chunk, e] += 1
+    edge_departures[chunk, DEP_ALL, e] += 1
+    if group_params[group[i], GP_VISA_FREE] == 0:
+        edge_departures[chunk, DEP_IRREGULAR, e] += 1
     sheltered[i] = 0
     state_days[i] = 0
     travel = edge_travel_days[e]

@@ -17,7 +17,7 @@ from .government import OBSERVED, Government
 from .inflow import daily_arrivals
 from .policy import GOVERNMENT_SETTINGS, DailyPolicy
 from .population import BYTES_PER_AGENT, Population
-from .routing import ReversedGraph, edge_costs, edge_fares, route_choice_tables
+from .routing import ReversedGraph, edge_costs, edge_fares, route_choice_tables, unfamiliarity_costs
 from .pathways import PathwayPools
 from .scenario import Scenario
 from .smuggling import SmugglingMarket
@@ -89,6 +89,12 @@ class MigrationModel(mesa.Model):
         self.edge_entered_country = network.edge_entered_country
         self.edge_fare = edge_fares(network, self.behaviour.fare_eur_per_km)
         self.edge_fee = network.smuggling_fee_eur.copy()
+        # Route knowledge: crossings off the known borders cost extra in route choice until people
+        # on the irregular route have crossed there (so far, per edge, from the daily departures;
+        # visa-free nationals crossing with their passports show nobody the way).
+        self.crossed_so_far = np.zeros(network.n_edges)
+        self.unfamiliar_edges = network.crosses_border & ~np.isin(
+            network.edge_border, spec.route_knowledge.known_borders)
         groups = list(spec.groups.values())
         self.group_names = list(spec.groups)
         self.group_cumulative_share = np.cumsum([g.share for g in groups])
@@ -126,7 +132,8 @@ class MigrationModel(mesa.Model):
         n_days, n_places, n_edges = self.n_days, self.network.n_places, self.network.n_edges
         n_countries = len(self.network.countries)
         self.events_buffer = np.zeros((kernels.N_CHUNKS, n_countries, kernels.N_EVENTS), dtype=np.int64)
-        self.departures_buffer = np.zeros((kernels.N_CHUNKS, n_edges), dtype=np.int64)
+        # Departures per chunk, everyone (kernels.DEP_ALL) and on the irregular route (DEP_IRREGULAR).
+        self.departures_buffer = np.zeros((kernels.N_CHUNKS, 2, n_edges), dtype=np.int64)
         # Arrivals at their destination by days since their journey began, per chunk, for the
         # whole run (the last bin collects journeys as long as the run or longer).
         self.transit_days_buffer = np.zeros((kernels.N_CHUNKS, n_days + 1), dtype=np.int64)
@@ -205,7 +212,8 @@ class MigrationModel(mesa.Model):
     def _update_routes(self, policy: DailyPolicy) -> np.ndarray:
         network = self.network
         # Yesterday's people present against today's capacity: people hear of crowding.
-        cost = edge_costs(network, self.behaviour, self.edge_fare, policy, self.transit_pressure())
+        cost = edge_costs(network, self.behaviour, self.edge_fare, policy, self.transit_pressure(),
+                          self._unfamiliarity())
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
             # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
             need = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(policy.smuggling_fee_eur), 0.0)
@@ -218,6 +226,14 @@ class MigrationModel(mesa.Model):
                 network, cost, self.cost_to_go, self.behaviour.route_choice_sharpness_per_eur, need)
             self._last_edge_cost = cost
         return cost
+
+    def _unfamiliarity(self) -> np.ndarray | None:
+        """Today's unfamiliarity cost per edge (None when the rule is off)."""
+        b = self.behaviour
+        if b.unfamiliar_crossing_cost_eur == 0:
+            return None
+        return unfamiliarity_costs(b.unfamiliar_crossing_cost_eur, self.crossed_so_far,
+                                   b.crossers_to_learn_a_crossing, self.unfamiliar_edges)
 
     # ------------------------------------------------------------------ day
     def step(self) -> None:
@@ -290,7 +306,9 @@ class MigrationModel(mesa.Model):
 
         self.record_events[day] = self.events_buffer[:chunks].sum(axis=0)
         self.record_revenue[day] = self.revenue_today
-        self.record_departures[day] = self.departures_buffer[:chunks].sum(axis=0)
+        departures = self.departures_buffer[:chunks].sum(axis=0)
+        self.record_departures[day] = departures[kernels.DEP_ALL]
+        self.crossed_so_far += departures[kernels.DEP_IRREGULAR]
         self.record_stocks[day] = self.stocks
         invariants.check_day(self, self.check_level)
         self.record_present[day] = self.present

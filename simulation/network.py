@@ -63,6 +63,10 @@ class Network:
         # The country a border edge leads into (-1 inside a country): whose border rules apply.
         self.edge_entered_country = np.where(
             self.crosses_border, self.place_country[self.edge_to], -1).astype(np.int16)
+        # Each edge's border as in edges.csv ("RS-HU": from Serbia into Hungary; "" inside a country).
+        codes = np.asarray(self.countries, dtype=object)
+        self.edge_border = np.where(self.crosses_border, codes[self.place_country[self.edge_from]] + "-"
+                                    + codes[self.place_country[self.edge_to]], "")
 
     @property
     def n_places(self) -> int:

@@ -5,7 +5,8 @@ An edge costs its travel time (valued at value_of_time_eur_per_day), its fare, a
 crosses a border, the expected smuggling fee and the expected cost of being stopped (the
 entered country's detection x (pushback + detention) share x detection_cost_eur); crowding at
 the place it leads to adds crowding_cost_eur per unit of transit pressure above 1 (yesterday's,
-as people hear of it). Costs change with policy and crowding, so cost-to-go is recomputed
+as people hear of it); a crossing few have used adds what is left of unfamiliar_crossing_cost_eur
+(`unfamiliarity_costs`). Costs change with policy and crowding, so cost-to-go is recomputed
 whenever any edge cost changes (scipy's Dijkstra on the reversed graph)."""
 
 from __future__ import annotations
@@ -28,18 +29,31 @@ def edge_fares(network: Network, fare_eur_per_km: dict[str, float]) -> np.ndarra
     return per_km * network.distance_km
 
 
-def edge_costs(network: Network, behaviour, fares: np.ndarray, policy, pressure: np.ndarray) -> np.ndarray:
-    """Generalised cost in EUR of each edge under the day's policy (inf where closed)."""
+def edge_costs(network: Network, behaviour, fares: np.ndarray, policy, pressure: np.ndarray,
+               unfamiliarity: np.ndarray | None = None) -> np.ndarray:
+    """Generalised cost in EUR of each edge under the day's policy (inf where closed);
+    `unfamiliarity` (EUR per edge, `unfamiliarity_costs`) is added where given."""
+    if unfamiliarity is None:
+        unfamiliarity = np.zeros(network.n_edges)
     return _edge_costs(network.travel_days, fares, network.crosses_border, network.smuggler_required,
                        network.edge_to, policy.smuggling_fee_eur, policy.detection, policy.smuggled_detection,
                        policy.pushback_share, policy.detention_share, policy.perceived_risk, policy.open, pressure,
-                       behaviour.value_of_time_eur_per_day, behaviour.smuggler_use_probability,
+                       unfamiliarity, behaviour.value_of_time_eur_per_day, behaviour.smuggler_use_probability,
                        behaviour.detection_cost_eur, behaviour.crowding_cost_eur)
+
+
+def unfamiliarity_costs(cost_eur: float, crossed: np.ndarray, crossers_to_learn: float,
+                        unfamiliar: np.ndarray) -> np.ndarray:
+    """Route-choice cost of crossings people do not know yet: cost_eur x exp(-crossed /
+    crossers_to_learn) on the `unfamiliar` edges (border crossings not on a known border), where
+    `crossed` counts the people who have crossed there so far; 0 elsewhere. Word of a crossing
+    spreads with the people who use it."""
+    return np.where(unfamiliar, cost_eur * np.exp(-crossed / crossers_to_learn), 0.0)
 
 
 @njit(cache=True)
 def _edge_costs(travel_days, fares, crossing, smuggler_required, edge_to, fees, detection, smuggled_detection,
-                pushback_share, detention_share, perceived_risk, edge_open, pressure, value_of_time,
+                pushback_share, detention_share, perceived_risk, edge_open, pressure, unfamiliarity, value_of_time,
                 smuggler_use_probability, detection_cost, crowding_cost):
     # Compiled: run daily over every edge, it was a dozen numpy expressions of Python overhead.
     cost = np.empty(travel_days.shape[0])
@@ -57,7 +71,7 @@ def _edge_costs(travel_days, fares, crossing, smuggler_required, edge_to, fees, 
             stopped = detected * (pushback_share[e] + detention_share[e])
             c += perceived_risk[e] * stopped * detection_cost + smuggled_share * (0.0 if np.isnan(fee) else fee)
         crowding = min(max(pressure[edge_to[e]] - 1.0, 0.0), MAX_PRESSURE_IN_COST)
-        c += crowding_cost * crowding
+        c += crowding_cost * crowding + unfamiliarity[e]
         c = max(c, 1e-6)  # Dijkstra needs positive weights
         cost[e] = np.inf if edge_open[e] == 0 else c
     return cost

@@ -157,6 +157,11 @@ class Behaviour(_Strict):
         "claims asylum where they are (Western Balkan nationals go home instead)"))
     reintegration_eur_halving_redeparture: float = Field(default=2000.0, gt=0, le=1e6, description=(
         "reintegration support (EUR per person) that halves a returnee's chance of leaving again"))
+    unfamiliar_crossing_cost_eur: float = Field(default=0.0, ge=0, le=1e6, description=(
+        "route-choice cost of a border crossing nobody has yet been seen to cross (0: every route is known); "
+        "it fades as people cross there, and is 0 on the route_knowledge.known_borders"))
+    crossers_to_learn_a_crossing: float = Field(default=1000.0, gt=0, le=1e9, description=(
+        "people who have crossed at a crossing by the time its unfamiliarity cost has fallen to 1/e (37 %)"))
 
     @field_validator("fare_eur_per_km")
     @classmethod
@@ -190,6 +195,15 @@ class CountrySettings(_Strict, ReturnSettings):
         return self
 
 
+class RouteKnowledge(_Strict):
+    """Borders whose crossings people know from the start: the established route when the run
+    begins. Any other crossing carries behaviour.unfamiliar_crossing_cost_eur in route choice
+    until people have crossed there (docs/model.md)."""
+
+    known_borders: list[str] = Field(default=[], description="borders as in edges.csv's border column, e.g. 'RS-HU'")
+    source: str = ""
+
+
 class ScenarioSpec(_Strict):
     name: str = Field(min_length=1, max_length=120)
     description: str = ""
@@ -204,6 +218,7 @@ class ScenarioSpec(_Strict):
     levers: list[dict[str, Any]] = []  # checked by each lever's own parameters (simulation/levers.py)
     smuggling_market: MarketSettings = MarketSettings()
     responses: list[ResponseRule] = []
+    route_knowledge: RouteKnowledge = RouteKnowledge()
 
     @field_validator("groups")
     @classmethod
@@ -497,6 +512,11 @@ def _as_input_error(error: ValidationError, file: str | Path | None, prefix: str
 def _check_against_network(scenario: Scenario, file: str | None) -> None:
     """Names in the scenario must be places and countries of its network, of the right kind."""
     spec, network = scenario.spec, scenario.network
+    borders = set(network.edge_border[network.crosses_border])
+    for i, border in enumerate(spec.route_knowledge.known_borders):
+        if border not in borders:
+            raise InputError(file, f"route_knowledge.known_borders[{i}]",
+                             f"a border of the network's edges ({', '.join(sorted(borders))})", border)
     entries, destinations = set(network.entries), set(network.destinations)
     groups = set(spec.groups)
     for name, group in spec.groups.items():

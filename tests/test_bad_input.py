@@ -112,6 +112,10 @@ SCENARIO_CASES = {
     "missing network file": ('places = "places.csv"', 'places = "nowhere.csv"', ["network.places", "existing regular file", "nowhere.csv"]),
     "negative seed": ("seed = 1", "seed = -1", ["seed", "greater than or equal to 0"]),
     "huge quota of people": ("people = 3100", "people = 1000000000000", ["inflow.monthly.0.people", "less than or equal"]),
+    "unknown known border": ("[countries.default]", '[route_knowledge]\nknown_borders = ["GR-MK", "GR-TR"]\n[countries.default]',
+                             ["route_knowledge.known_borders[1]", "a border of the network", "GR-TR"]),
+    "negative unfamiliarity cost": ("detention_days = 2", "detention_days = 2\nunfamiliar_crossing_cost_eur = -1",
+                                    ["behaviour.unfamiliar_crossing_cost_eur", "greater than or equal to 0"]),
 }
 
 

@@ -213,3 +213,44 @@ def test_inflow_rows_can_name_their_group():
     groups_today = model.population.active("group")
     assert (groups_today == 0).sum() == 10 and (groups_today == 1).sum() == 2
     assert np.allclose(model.population.active("budget_eur")[groups_today == 1], 50.0)
+
+
+def test_an_unfamiliar_crossing_costs_extra_until_people_have_crossed_there():
+    # Only the north route (GR-MK, MK-AT) is known. The south one carries EUR 500 at each of its two
+    # crossings: P(north) = 1 / (1 + exp(-0.004 x 1,000)) = 0.982 on the first crossing day. People
+    # crossing south make it known: with 100 crossers to learn, its cost fades and the share grows.
+    def run(crossers_to_learn):
+        return simulate(tiny_scenario(
+            inflow={"monthly": [{"month": "2020-01", "entry": "start", "people": 310_000}]},
+            behaviour={"route_choice_sharpness_per_eur": 0.004, "unfamiliar_crossing_cost_eur": 500.0,
+                       "crossers_to_learn_a_crossing": crossers_to_learn},
+            route_knowledge={"known_borders": ["GR-MK", "MK-AT"]}, period={"days": 6}))
+
+    def south_share(result):
+        north, south = _departures(result, "mid", "north"), _departures(result, "mid", "south")
+        return (south / (north + south)).iloc[1:]
+
+    never_learnt, learnt = run(1e9), run(100.0)
+    expected = 1.0 / (1.0 + math.exp(0.004 * 1000.0))
+    sd = math.sqrt(expected * (1 - expected) / 10_000)
+    assert abs(south_share(never_learnt).iloc[0] - expected) < 5 * sd
+    assert south_share(learnt).iloc[0] == south_share(never_learnt).iloc[0]  # nobody has crossed yet
+    assert south_share(learnt).iloc[-1] > 0.4 > 5 * south_share(never_learnt).iloc[-1]
+    # Everyone who crossed taught the crossing: the count is the departures on the south edges.
+    model = learnt.model
+    south_edges = [e for e in range(model.network.n_edges) if model.network.edge_border[e] in ("GR-BG", "BG-AT")]
+    flows = learnt.flows
+    assert model.crossed_so_far[south_edges].sum() == flows[flows.to_place.isin(["south", "goal"])
+                                                           & flows.from_place.isin(["mid", "south"])].departures.sum()
+
+
+def test_visa_free_travellers_show_nobody_a_crossing():
+    result = simulate(tiny_scenario(behaviour={"unfamiliar_crossing_cost_eur": 500.0},
+                                    groups={"only": {"visa_free_travel": True}}))
+    assert result.events.border_crossings.sum() > 0 and result.model.crossed_so_far.sum() == 0
+
+
+def test_without_the_unfamiliarity_cost_route_knowledge_changes_nothing():
+    plain = simulate(tiny_scenario())
+    known = simulate(tiny_scenario(route_knowledge={"known_borders": ["GR-MK"]}))
+    pd.testing.assert_frame_equal(plain.flows, known.flows)

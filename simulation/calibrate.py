@@ -322,7 +322,8 @@ def write_calibrated_scenario(targets: Targets, ensemble: pd.DataFrame, path: Pa
         table[parts[-1]] = round(float(best[key]), 6)
     spread = {key: (float(ensemble[key].min()), float(ensemble[key].max())) for key in targets.keys}
     header = ["# Fitted by `balkansim calibrate` (simulation/calibrate.py) against " + targets.file.name + ":",
-              f"# member 0 of the full fit, objective {best.objective:.4f} (weighted normalised absolute error).",
+              f"# member 0 of the full fit, objective {best.objective:.4f} (weighted mean of the series' normalised "
+              "absolute errors and the totals' log-ratio errors).",
               "# The ensemble's range of each parameter (see full/ensemble.csv):"]
     header += [f"#   {key}: {low:.4g} .. {high:.4g}" for key, (low, high) in spread.items()]
     header.append("# A partial scenario: not runnable alone; a scenario file may extend it.")

@@ -144,25 +144,26 @@ class Limits(_Strict):
     out_of_sample_error: float | None = Field(default=None, gt=0)  # at most, over the test months
 
 
-class Target(_Strict):
+class _Pairing(_Strict):
+    """An observed series paired with a model output, and why the pairing is fair."""
+
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     observed: ObservedSeries
     simulated: SimulatedSeries
-    weight: float = Field(default=1.0, ge=0, le=1000)
     why: str = Field(min_length=20, description="why this pairing is fair")
+
+
+class Target(_Pairing):
+    """A monthly series."""
+
+    weight: float = Field(default=1.0, ge=0, le=1000)
     limits: Limits | None = None  # optional acceptance limits, reported as PASS / MISS
 
 
-
-
-class Total(_Strict):
+class Total(_Pairing):
     """Published counts over periods (rows with a `period` such as 2015-01-01/2015-06-23)."""
 
-    name: str = Field(pattern=r"^[a-z0-9_]+$")
-    observed: ObservedSeries
-    simulated: SimulatedSeries
     weight: float = Field(default=0.0, ge=0, le=1000)  # 0: reported by the validation, not fitted
-    why: str = Field(min_length=20, description="why this pairing is fair")
 
 
 class Prior(_Strict):
@@ -253,25 +254,7 @@ class Targets:
 
 def observed_series(path: Path, index: int, target: Target) -> pd.DataFrame:
     """The observed monthly series of a target: month, value, source (first source of the month)."""
-    from .observed import load_observed
-    from .tables import is_regular_file
-
-    file = path.parent / target.observed.file
-    if not is_regular_file(file):
-        raise InputError(path, f"targets[{index}].observed.file", "an existing CSV file (relative to this file)",
-                         target.observed.file)
-    table = load_observed(file)
-    chosen = table[(table.series == target.observed.series) & (table["where"] == target.observed.where)
-                   & table.month.notna()]
-    if target.observed.border_type is not None:
-        if "border_type" not in table.columns:
-            raise InputError(path, f"targets[{index}].observed.border_type", "a file with a border_type column",
-                             target.observed.file)
-        chosen = chosen[chosen.border_type == target.observed.border_type]
-    if chosen.empty:
-        raise InputError(path, f"targets[{index}].observed",
-                         f"monthly rows of series '{target.observed.series}' for '{target.observed.where}' in "
-                         f"{target.observed.file}", "none")
+    chosen = _observed_rows(path, f"targets[{index}].observed", target.observed, monthly=True)
     series = chosen.groupby("month").agg(value=("value", "sum"), source=("source", "first")).reset_index()
     return series
 
@@ -279,24 +262,37 @@ def observed_series(path: Path, index: int, target: Target) -> pd.DataFrame:
 def observed_totals_of(path: Path, index: int, total: Total, scenario) -> pd.DataFrame:
     """A total's published counts: period, period_start, period_end (days), value, source. Every
     period must lie inside the scenario's period."""
-    from .observed import load_observed
-    from .tables import is_regular_file
-
-    file = path.parent / total.observed.file
     key = f"totals[{index}].observed"
-    if not is_regular_file(file):
-        raise InputError(path, f"{key}.file", "an existing CSV file (relative to this file)", total.observed.file)
-    table = load_observed(file)
-    chosen = table[(table.series == total.observed.series) & (table["where"] == total.observed.where)]
-    if chosen.empty:
-        raise InputError(path, key, f"rows of series '{total.observed.series}' for '{total.observed.where}' in "
-                         f"{total.observed.file}", "none")
+    chosen = _observed_rows(path, key, total.observed, monthly=False)
     first, last = pd.Timestamp(scenario.start), pd.Timestamp(scenario.start) + pd.Timedelta(days=scenario.days - 1)
     outside = chosen[(chosen.period_start < first) | (chosen.period_end > last)]
     if len(outside):
         raise InputError(path, key, f"periods inside the scenario's period ({first:%Y-%m-%d} to {last:%Y-%m-%d})",
                          outside.period.iloc[0])
     return chosen[["period", "period_start", "period_end", "value", "source"]].reset_index(drop=True)
+
+
+def _observed_rows(path: Path, key: str, observed: ObservedSeries, monthly: bool) -> pd.DataFrame:
+    """The rows of the file named by `observed` (relative to the targets file at `path`) with its
+    series, where and border type (only whole months when `monthly`); errors name `key`."""
+    from .observed import load_observed
+    from .tables import is_regular_file
+
+    file = path.parent / observed.file
+    if not is_regular_file(file):
+        raise InputError(path, f"{key}.file", "an existing CSV file (relative to this file)", observed.file)
+    table = load_observed(file)
+    chosen = table[(table.series == observed.series) & (table["where"] == observed.where)]
+    if monthly:
+        chosen = chosen[chosen.month.notna()]
+    if observed.border_type is not None:
+        if "border_type" not in table.columns:
+            raise InputError(path, f"{key}.border_type", "a file with a border_type column", observed.file)
+        chosen = chosen[chosen.border_type == observed.border_type]
+    if chosen.empty:
+        raise InputError(path, key, f"{'monthly rows' if monthly else 'rows'} of series '{observed.series}' for "
+                         f"'{observed.where}' in {observed.file}", "none")
+    return chosen
 
 
 def total_error(observed: np.ndarray, simulated: np.ndarray) -> float:

@@ -133,6 +133,8 @@ def test_an_interrupted_calibration_resumes_and_another_one_is_refused(tmp_path)
     (('scenario = "six_months.toml"', 'scenario = "nowhere.toml"'), "scenario"),
     (('series = "bg_total"', 'series = "nothing"'), "totals[0].observed"),
     (('name = "bg_total"', 'name = "bg_detections"'), "names must differ"),
+    (('series = "bg_total", where = "Bulgaria"', 'series = "bg_total", where = "Bulgaria", border_type = "Land"'),
+     "totals[0].observed.border_type"),
 ])
 def test_bad_targets_files_name_the_file_and_key(tmp_path, change, key):
     path = write_synthetic_case(tmp_path)

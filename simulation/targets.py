@@ -19,7 +19,7 @@ months, with which error measure, and why the pairing is fair (calibration/targe
     why = "..."
 
     [[totals]]                  # figures over periods: a count from one date to another
-    name = "hungary_police_detections"
+    name = "hungary_detections"
     observed = { file = "data/country_entries_2015_2016.csv", series = "hungary_police_illegal_border_crossers",
                  where = "Hungary" }
     simulated = { event = "apprehensions", countries = ["HU"] }

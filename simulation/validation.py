@@ -256,7 +256,9 @@ def report_text(targets: Targets, metrics: pd.DataFrame, parameters: pd.DataFram
             "log_ratio_error = |ln((simulated + 1) / (observed + 1))|. A total of weight 0 is reported here "
             "and not fitted.",
             "",
-            totals.drop(columns=["source"]).to_markdown(index=False, floatfmt=".3g"),
+            # Counts as whole numbers with separators, the ratios to three figures.
+            totals.drop(columns=["source"]).to_markdown(
+                index=False, floatfmt=("", "", "", "", ",.0f", ",.0f", ",.0f", ",.0f", ".3g", ".3g", ".3g", "")),
             "",
         ]
     lines += [

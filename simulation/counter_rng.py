@@ -56,9 +56,38 @@ def seed_key(seed):
     return mix64(np.uint64(seed) + _GOLDEN)
 
 
+# Streams are numbered below this (the largest is STREAM_GIVE_UP).
+N_STREAMS = 128
+
+
+@njit(cache=True, inline="always")
+def _stream_of_day(key, stream, day):
+    return mix64(key ^ ((np.uint64(stream) << _S32) | np.uint64(day)))
+
+
 @njit(cache=True, inline="always")
 def uniform(key, stream, agent, day):
     """A float in [0, 1) fixed by (key, stream, agent, day)."""
-    h = mix64(key ^ ((np.uint64(stream) << _S32) | np.uint64(day)))
-    h = mix64(h + _GOLDEN + np.uint64(agent))
+    return draw_from(_stream_of_day(key, stream, day), agent)
+
+
+@njit(cache=True, inline="always")
+def draw_from(stream_of_day, agent):
+    h = mix64(stream_of_day + _GOLDEN + np.uint64(agent))
     return np.float64(h >> _S11) * _TO_UNIT
+
+
+@njit(cache=True)
+def day_streams(key, day):
+    """The first half of every draw of a day, one hash per stream: it does not depend on the agent,
+    so the kernels compute it once a day and each draw costs one hash, not two."""
+    streams = np.empty(N_STREAMS, dtype=np.uint64)
+    for stream in range(N_STREAMS):
+        streams[stream] = _stream_of_day(key, stream, day)
+    return streams
+
+
+@njit(cache=True, inline="always")
+def draw(streams, stream, agent):
+    """The same number as uniform(key, stream, agent, day), given streams = day_streams(key, day)."""
+    return draw_from(streams[stream], agent)

@@ -19,7 +19,8 @@
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
    whenever they are more than a quarter of the people on the route.
 
-All draws come from `uniform(key, stream, agent_id, day)`, so results are identical for any
+All draws are `uniform(key, stream, agent_id, day)`, computed as `draw(day_streams(key, day), stream,
+agent_id)` (the first half of the hash once a day per stream), so results are identical for any
 thread count. Events are integer counts summed over chunks; the only float sum (smuggler
 revenue) is kept per chunk and added in chunk order, and the chunks depend on the number of
 people, not of threads, so it is bit-identical too."""
@@ -36,7 +37,7 @@ from .counter_rng import (
     STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
     STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, STREAM_AWARE, STREAM_ELIGIBLE, STREAM_IRREGULAR,
     STREAM_FALLBACK, STREAM_DECISION, STREAM_RETURN, STREAM_REDEPARTURE, STREAM_AVR, STREAM_READMISSION,
-    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, uniform,
+    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, day_streams, draw,
 )
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
@@ -127,6 +128,7 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
                  state_days, entry_day, n_active, next_id, arrivals_today, key, day,
                  group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd):
     """Append today's entrants; returns (n_active, next_id)."""
+    streams = day_streams(key, day)
     n_groups = group_cumulative_share.shape[0]
     n_destinations = destination_cumulative_share.shape[1]
     for p in range(arrivals_today.shape[0]):
@@ -137,17 +139,17 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
                 if slot < n_groups:
                     g = slot
                 else:
-                    u = uniform(key, STREAM_GROUP, identity, day)
+                    u = draw(streams, STREAM_GROUP, identity)
                     g = 0
                     while g < n_groups - 1 and u >= group_cumulative_share[g]:
                         g += 1
-                u = uniform(key, STREAM_DESTINATION, identity, day)
+                u = draw(streams, STREAM_DESTINATION, identity)
                 d = 0
                 while d < n_destinations - 1 and u >= destination_cumulative_share[g, d]:
                     d += 1
                 # Box-Muller from two independent draws for a log-normal budget.
-                u1 = uniform(key, STREAM_BUDGET_A, identity, day)
-                u2 = uniform(key, STREAM_BUDGET_B, identity, day)
+                u1 = draw(streams, STREAM_BUDGET_A, identity)
+                u2 = draw(streams, STREAM_BUDGET_B, identity)
                 normal = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
                 agent_id[i] = identity
                 place[i] = p
@@ -224,7 +226,7 @@ def _go_home(i, place, edge, state, state_days, sheltered, group, group_params):
 
 
 @njit(cache=True, inline="always")
-def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_stream, readmission_stream,
+def _stopped_at_border(i, e, identity, streams, detection_stream, outcome_stream, readmission_stream,
                        detection, refused, place, edge, state, state_days, sheltered, group, edge_from, edge_to,
                        edge_entered_country, edge_pushback, edge_detention, group_params, country_policy, params,
                        place_country, events, chunk):
@@ -239,10 +241,10 @@ def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_strea
         state[i] = TURNED_BACK
         state_days[i] = 0
         return True
-    if uniform(key, detection_stream, identity, day) >= detection:
+    if draw(streams, detection_stream, identity) >= detection:
         return False
     events[chunk, entered, EV_APPREHENSIONS] += 1
-    outcome = uniform(key, outcome_stream, identity, day)
+    outcome = draw(streams, outcome_stream, identity)
     if outcome < edge_pushback[e]:
         events[chunk, entered, EV_PUSHBACKS] += 1
         state[i] = TURNED_BACK
@@ -257,10 +259,10 @@ def _stopped_at_border(i, e, identity, key, day, detection_stream, outcome_strea
         return True
     g = group[i]
     readmission = country_policy[entered, CP_READMISSION] * (1.0 - group_params[g, GP_PROTECTION])
-    if readmission > 0.0 and uniform(key, readmission_stream, identity, day) < readmission:
+    if readmission > 0.0 and draw(streams, readmission_stream, identity) < readmission:
         # Held in the apprehending country for its readmission days, then returned.
-        to_origin = uniform(key, readmission_stream + (STREAM_READMISSION_WHERE - STREAM_READMISSION), identity,
-                            day) < country_policy[entered, CP_TO_ORIGIN]
+        where = draw(streams, readmission_stream + (STREAM_READMISSION_WHERE - STREAM_READMISSION), identity)
+        to_origin = where < country_policy[entered, CP_TO_ORIGIN]
         place[i] = edge_to[e]
         edge[i] = e
         sheltered[i] = 0
@@ -303,20 +305,20 @@ def _give_up(i, c, place, edge, state, state_days, sheltered, group, group_param
 
 
 @njit(cache=True, inline="always")
-def _decide_to_leave(i, identity, key, day, c, state, group, group_params, events, chunk):
+def _decide_to_leave(i, identity, streams, c, state, group, group_params, events, chunk):
     """A new entrant (or a returnee leaving again) decides how to go: apply for a legal pathway
     when one is open to the group, known and the person is eligible; otherwise set off
     irregularly with the group's probability, lowered by `deterrence` for those who know of a
     pathway; otherwise do not leave."""
     g = group[i]
-    aware = group_params[g, GP_POOL] >= 0 and uniform(key, STREAM_AWARE, identity, day) < group_params[g, GP_AWARE]
-    if aware and uniform(key, STREAM_ELIGIBLE, identity, day) < group_params[g, GP_ELIGIBLE]:
+    aware = group_params[g, GP_POOL] >= 0 and draw(streams, STREAM_AWARE, identity) < group_params[g, GP_AWARE]
+    if aware and draw(streams, STREAM_ELIGIBLE, identity) < group_params[g, GP_ELIGIBLE]:
         state[i] = APPLYING
         return
     irregular = group_params[g, GP_IRREGULAR]
     if aware:
         irregular *= 1.0 - group_params[g, GP_DETERRENCE]
-    if irregular >= 1.0 or uniform(key, STREAM_IRREGULAR, identity, day) < irregular:
+    if irregular >= 1.0 or draw(streams, STREAM_IRREGULAR, identity) < irregular:
         state[i] = AT_PLACE
         events[chunk, c, EV_IRREGULAR_DEPARTURES] += 1
     else:
@@ -325,14 +327,14 @@ def _decide_to_leave(i, identity, key, day, c, state, group, group_params, event
 
 
 @njit(cache=True, inline="always")
-def _asylum_decision(i, identity, key, day, place, edge, state, state_days, sheltered, group, place_country,
+def _asylum_decision(i, identity, streams, place, edge, state, state_days, sheltered, group, place_country,
                      group_params, country_policy, events, chunk):
     """Decision on a claim at the destination: recognised with the group's protection need;
     a rejected person takes assisted voluntary return (the destination's offer), is returned
     by force (as far as the origin takes back its nationals), or stays without status."""
     g = group[i]
     c = place_country[place[i]]
-    if uniform(key, STREAM_DECISION, identity, day) < group_params[g, GP_PROTECTION]:
+    if draw(streams, STREAM_DECISION, identity) < group_params[g, GP_PROTECTION]:
         events[chunk, c, EV_ASYLUM_GRANTED] += 1
         state[i] = ARRIVED
         return
@@ -340,7 +342,7 @@ def _asylum_decision(i, identity, key, day, place, edge, state, state_days, shel
     origin_country = place_country[np.int64(group_params[g, GP_ORIGIN])]
     voluntary = country_policy[c, CP_AVR_REJECTED]
     forced = (1.0 - voluntary) * country_policy[origin_country, CP_TAKES_BACK]
-    u = uniform(key, STREAM_RETURN, identity, day)
+    u = draw(streams, STREAM_RETURN, identity)
     if u < voluntary:
         events[chunk, c, EV_RETURNS_VOLUNTARY] += 1
         _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
@@ -359,6 +361,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
                country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days):
+    streams = day_streams(key, day)
     sharpness = params[P_SHARPNESS]
     n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
@@ -390,19 +393,19 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     state[i] = LEFT_LEGALLY
                     events[chunk, place_country[destination_places[destination[i]]], EV_LEGAL_DEPARTURES] += 1
                 else:
-                    _asylum_decision(i, identity, key, day, place, edge, state, state_days, sheltered, group,
+                    _asylum_decision(i, identity, streams, place, edge, state, state_days, sheltered, group,
                                      place_country, group_params, country_policy, events, chunk)
                 continue
             if s == AT_HOME:
                 origin_country = place_country[place[i]]
                 leave = group_params[g, GP_REDEPARTURE] * country_policy[origin_country, CP_REINTEGRATION]
-                if uniform(key, STREAM_REDEPARTURE, identity, day) < leave:
+                if draw(streams, STREAM_REDEPARTURE, identity) < leave:
                     state[i] = NEW  # decides how to go tomorrow
                     entry_day[i] = day  # a new journey: its days in transit count from today
                     events[chunk, origin_country, EV_REPEAT_DEPARTURES] += 1
                 continue
             if s == NEW:
-                _decide_to_leave(i, identity, key, day, place_country[place[i]], state, group, group_params,
+                _decide_to_leave(i, identity, streams, place_country[place[i]], state, group, group_params,
                                  events, chunk)
                 if state[i] != AT_PLACE:
                     continue
@@ -435,7 +438,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 c = place_country[p]
                 if first_decision:
                     claim = params[P_CLAIM] * protection * country_policy[c, CP_CLAIM]
-                    if uniform(key, STREAM_ASYLUM, identity, day) < claim:
+                    if draw(streams, STREAM_ASYLUM, identity) < claim:
                         state[i] = CLAIMED_ASYLUM_IN_TRANSIT
                         events[chunk, c, EV_ASYLUM_CLAIMS] += 1
                         break
@@ -443,7 +446,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     avr = country_policy[c, CP_AVR]
                     if avr > 0.0:
                         stranded = min(1.0, state_days[i] / max(country_policy[c, CP_AVR_DAYS], 1.0))
-                        if uniform(key, STREAM_AVR, identity, day) < avr * stranded * (1.0 - protection):
+                        if draw(streams, STREAM_AVR, identity) < avr * stranded * (1.0 - protection):
                             events[chunk, c, EV_RETURNS_VOLUNTARY] += 1
                             if group_params[g, GP_WESTERN_BALKAN] > 0:
                                 _go_home(i, place, edge, state, state_days, sheltered, group, group_params)
@@ -453,17 +456,17 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if state[i] == TURNED_BACK:
                         # Turned back at a border: may give up going on, else tries again today
                         # only with the retry chance.
-                        if uniform(key, STREAM_GIVE_UP, identity, day) < params[P_GIVE_UP]:
+                        if draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
                             _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
                                      chunk)
                             break
-                        if uniform(key, STREAM_RETRY, identity, day) >= params[P_RETRY]:
+                        if draw(streams, STREAM_RETRY, identity) >= params[P_RETRY]:
                             break
                         state[i] = AT_PLACE
                     rest = params[P_REST] * place_rest_factor[p]
                     if sheltered[i] == 0:
                         rest *= params[P_ROUGH_FACTOR]
-                    if uniform(key, STREAM_REST, identity, day) < rest:
+                    if draw(streams, STREAM_REST, identity) < rest:
                         state[i] = AT_PLACE
                         break
                     first_decision = False
@@ -471,7 +474,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 first_edge = out_start[p]
                 if budget >= route_need_eur[d, p]:
                     # Fast path: can pay for every option, so draw from today's softmax table.
-                    u = uniform(key, STREAM_ROUTE + move, identity, day)
+                    u = draw(streams, STREAM_ROUTE + move, identity)
                     chosen = -1
                     previous = 0.0
                     for e in range(first_edge, out_start[p + 1]):
@@ -507,7 +510,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if not np.isfinite(best):
                         if short_of_money:
                             state[i] = STUCK_WITHOUT_MONEY
-                        elif uniform(key, STREAM_GIVE_UP, identity, day) < params[P_GIVE_UP]:
+                        elif draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
                             # No open way on to the destination (closed borders): may give up.
                             _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
                                      chunk)
@@ -521,7 +524,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                             weight_sum += totals[k]
                         else:
                             totals[k] = 0.0
-                    target = uniform(key, STREAM_ROUTE + move, identity, day) * weight_sum
+                    target = draw(streams, STREAM_ROUTE + move, identity) * weight_sum
                     chosen = -1
                     for k in range(degree):
                         if totals[k] > 0.0:
@@ -538,13 +541,13 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     fee = edge_fee_eur[e]
                     can_pay = np.isfinite(fee) and budget >= edge_fare_eur[e] + fee
                     wants = edge_smuggler_required[e] or (
-                        can_pay and uniform(key, STREAM_SMUGGLER_CHOICE + move, identity, day) < params[P_SMUGGLER_USE])
+                        can_pay and draw(streams, STREAM_SMUGGLER_CHOICE + move, identity) < params[P_SMUGGLER_USE])
                     if wants:
                         # Seats are limited: the serial pass decides who crosses today.
                         state[i] = WAITING_FOR_SMUGGLER
                         edge[i] = e
                         break
-                    if _stopped_at_border(i, e, identity, key, day, STREAM_DETECTION + move, STREAM_OUTCOME + move,
+                    if _stopped_at_border(i, e, identity, streams, STREAM_DETECTION + move, STREAM_OUTCOME + move,
                                           STREAM_READMISSION + move, edge_detection[e], edge_refused[e, g] != 0, place,
                                           edge, state, state_days, sheltered, group, edge_from, edge_to,
                                           edge_entered_country,
@@ -621,6 +624,7 @@ def _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, gro
                     place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
                     edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
                     revenue, transit_days):
+    streams = day_streams(key, day)
     for chunk in prange(n_chunks):
         for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
             if state[i] != WAITING_FOR_SMUGGLER:
@@ -638,7 +642,7 @@ def _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, gro
             events[chunk, entered, EV_SMUGGLED] += 1
             edge[i] = -1
             # Smugglers take people round the official crossing: no refusal by group, no cap.
-            if _stopped_at_border(i, e, identity, key, day, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
+            if _stopped_at_border(i, e, identity, streams, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
                                   STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], False,
                                   place, edge,
                                   state, state_days, sheltered, group, edge_from, edge_to, edge_entered_country,
@@ -681,6 +685,7 @@ def grant_pathway_slots(agent_id, state, state_days, group, destination, place, 
     """Legal-pathway slots, given in slot order (= order of entry) while a pool has any left.
     Whoever gets none falls back on the irregular route (lowered by knowing of the pathway)
     or does not leave. Slots are never issued beyond a pool's remaining quota."""
+    streams = day_streams(key, day)
     for i in range(n_active):
         if state[i] != APPLYING:
             continue
@@ -696,7 +701,7 @@ def grant_pathway_slots(agent_id, state, state_days, group, destination, place, 
         identity = agent_id[i]
         c = place_country[place[i]]
         irregular = group_params[g, GP_IRREGULAR] * (1.0 - group_params[g, GP_DETERRENCE])
-        if uniform(key, STREAM_FALLBACK, identity, day) < irregular:
+        if draw(streams, STREAM_FALLBACK, identity) < irregular:
             state[i] = AT_PLACE
             events[0, c, EV_IRREGULAR_DEPARTURES] += 1
         else:

@@ -93,3 +93,29 @@ def test_a_manifest_alone_reruns_a_run_bit_for_bit(tmp_path, monkeypatch):
     manifest["sha256"]["events.parquet"] = "0" * 64
     (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest))
     assert main(["rerun", str(tmp_path / "run"), "--out", str(tmp_path / "third"), "--quiet"]) == 1
+
+
+def test_a_days_streams_give_the_same_draws_as_the_full_hash():
+    """The kernels draw through `day_streams` (half of the hash once a day per stream); every
+    stream constant must be inside that table and each draw must equal `uniform`'s."""
+    import numpy as np
+    from numba import njit
+
+    from simulation import counter_rng
+
+    streams = {name: value for name, value in vars(counter_rng).items() if name.startswith("STREAM_")}
+    assert max(streams.values()) < counter_rng.N_STREAMS
+    # Streams numbered "+ move" (up to MAX_MOVES_PER_DAY) or "+ 16" (smuggled crossings) from their base.
+    assert counter_rng.STREAM_READMISSION_WHERE + 16 < counter_rng.N_STREAMS
+
+    @njit
+    def both(key, stream, agent, day):
+        return counter_rng.uniform(key, stream, agent, day), counter_rng.draw(
+            counter_rng.day_streams(key, day), stream, agent)
+
+    key = np.uint64(counter_rng.seed_key(12345))  # as the model keeps it: unsigned
+    for stream in range(counter_rng.N_STREAMS):
+        for agent, day in ((0, 0), (7, 3), (1_234_567, 730), (2**31 + 5, 65_000)):
+            full, halved = both(key, stream, agent, day)
+            assert full == halved and 0.0 <= full < 1.0
+    assert len({both(key, 7, agent, 9)[0] for agent in range(1000)}) == 1000

@@ -11,11 +11,12 @@
    Several short edges fit in one day; a multi-day edge takes its days. Each chunk counts its
    events in its own row, so the parallel part writes nothing shared.
 3. The capacity-limited steps, in slot order (= order of entry), apart from the decisions so
-   those have no races: `seat_smugglers` gives smuggler seats by departure country (parallel over
-   chunks, with per-chunk quotas that reproduce the serial slot order exactly);
-   `admit_at_capped_crossings` and `grant_pathway_slots` (serial) admit people at capped
-   crossings and give legal-pathway slots; `allocate_reception` gives reception places by place and counts the day's stocks (parallel
-   over chunks, with per-chunk quotas that reproduce the serial slot order exactly).
+   those have no races: `admit_at_capped_crossings` and `grant_pathway_slots` (serial) admit
+   people at capped crossings and give legal-pathway slots; `seat_smugglers` gives smuggler
+   seats by departure country (requests counted per chunk by `decide_day`); `allocate_reception`
+   gives reception places by place and counts the day's stocks (who is present where counted per
+   chunk by `seat_smugglers`'s pass, the day's last change of state). Both are parallel over
+   chunks, with per-chunk quotas that reproduce the serial slot order exactly.
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
    whenever they are more than a quarter of the people on the route.
 
@@ -110,6 +111,9 @@ def _quotas_in_slot_order(counts, quotas, column, capacity, taken):
         taken += quotas[chunk, column]
     return taken
 
+
+# Rows of the people-present buffer (chunk x row x place): holders of a reception place, and the rest.
+PRESENT_HOLDERS, PRESENT_NEWCOMERS = 0, 1
 
 # Rows of the departures buffer (chunk x row x edge): everyone who set out on an edge, and those of
 # them on the irregular route (not visa-free travellers), from whom others learn of a crossing.
@@ -360,7 +364,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
-               country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days):
+               country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days,
+               smuggler_requests):
     streams = day_streams(key, day)
     sharpness = params[P_SHARPNESS]
     n_chunks = chunks_for(n_active)
@@ -543,9 +548,11 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     wants = edge_smuggler_required[e] or (
                         can_pay and draw(streams, STREAM_SMUGGLER_CHOICE + move, identity) < params[P_SMUGGLER_USE])
                     if wants:
-                        # Seats are limited: the serial pass decides who crosses today.
+                        # Seats are limited: seat_smugglers decides who crosses today. Everyone
+                        # waiting for a seat asked today (yesterday's waiters decide again above).
                         state[i] = WAITING_FOR_SMUGGLER
                         edge[i] = e
+                        smuggler_requests[chunk, c] += 1
                         break
                     if _stopped_at_border(i, e, identity, streams, STREAM_DETECTION + move, STREAM_OUTCOME + move,
                                           STREAM_READMISSION + move, edge_detection[e], edge_refused[e, g] != 0, place,
@@ -581,21 +588,26 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                    place_country, destination_of_place,
                    edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
                    group_params, country_policy, params, events, edge_departures, smuggler_revenue_eur,
-                   smuggler_requests, smuggler_seated, transit_days):
+                   requests, smuggler_requests, smuggler_seated, transit_days, present_by_chunk):
     """Smuggler seats by departure country, given in slot order (= order of entry); a seated
     person pays, crosses (detection x the edge's smuggled-detection multiplier) and travels;
-    the rest wait. Parallel over the chunks with the same seating as one serial pass: each chunk
-    learns from per-chunk counts of requests how many of its requesters the seats reach, as in
-    allocate_reception. The driver is serial for the reason given there."""
+    the rest wait. `requests` (chunk x country) are today's, counted by decide_day. Parallel over
+    the chunks with the same seating as one serial pass: each chunk learns from the per-chunk
+    counts how many of its requesters the seats reach, as in allocate_reception. The driver is
+    serial for the reason given there.
+
+    This is the day's last change to anyone's state before reception, so its pass over the
+    agents also counts who is present where for allocate_reception (`present_by_chunk`, chunk x
+    (holders of a reception place, newcomers) x place): the agents are read once less a day."""
     n_countries = country_smuggler_seats.shape[0]
     n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
-    requests = np.zeros((n_chunks, n_countries), dtype=np.int64)
-    _count_smuggler_requests(state, edge, edge_from, place_country, n_active, n_chunks, chunk_size, requests)
+    requests = requests[:n_chunks]  # the buffer has a row for every possible chunk
     quota = np.zeros((n_chunks, n_countries), dtype=np.int64)
     for c in range(n_countries):
         smuggler_seated[c] += _quotas_in_slot_order(requests, quota, c, country_smuggler_seats[c], 0)
-        smuggler_requests[c] += requests[:, c].sum()
+        for chunk in range(n_chunks):
+            smuggler_requests[c] += requests[chunk, c]
     revenue = np.zeros((n_chunks, n_countries))
     seated = np.zeros((n_chunks, n_countries), dtype=np.int64)  # scratch: seated so far in each chunk
     _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
@@ -603,18 +615,10 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
                     edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
                     edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
-                    revenue, transit_days)
+                    revenue, transit_days, present_by_chunk)
     for c in range(n_countries):
         for chunk in range(n_chunks):  # in chunk order, so the float sum does not depend on threads
             smuggler_revenue_eur[c] += revenue[chunk, c]
-
-
-@njit(cache=True, parallel=True)
-def _count_smuggler_requests(state, edge, edge_from, place_country, n_active, n_chunks, chunk_size, requests):
-    for chunk in prange(n_chunks):
-        for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
-            if state[i] == WAITING_FOR_SMUGGLER:
-                requests[chunk, place_country[edge_from[edge[i]]]] += 1
 
 
 @njit(cache=True, parallel=True)
@@ -623,37 +627,41 @@ def _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, gro
                     edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
                     edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
-                    revenue, transit_days):
+                    revenue, transit_days, present_by_chunk):
     streams = day_streams(key, day)
     for chunk in prange(n_chunks):
         for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
-            if state[i] != WAITING_FOR_SMUGGLER:
-                continue
-            e = edge[i]
-            origin_country = place_country[edge_from[e]]
-            if seated[chunk, origin_country] >= quota[chunk, origin_country]:
-                continue
-            seated[chunk, origin_country] += 1
-            identity = agent_id[i]
-            entered = edge_entered_country[e]
-            fee = edge_fee_eur[e]
-            budget_eur[i] = max(budget_eur[i] - fee, 0.0)  # affordability was checked at the choice
-            revenue[chunk, origin_country] += fee
-            events[chunk, entered, EV_SMUGGLED] += 1
-            edge[i] = -1
-            # Smugglers take people round the official crossing: no refusal by group, no cap.
-            if _stopped_at_border(i, e, identity, streams, STREAM_SMUGGLED_DETECTION, STREAM_SMUGGLED_OUTCOME,
-                                  STREAM_READMISSION + 16, edge_detection[e] * edge_smuggled_detection[e], False,
-                                  place, edge,
-                                  state, state_days, sheltered, group, edge_from, edge_to, edge_entered_country,
-                                  edge_pushback,
-                                  edge_detention, group_params, country_policy, params, place_country, events, chunk):
-                continue
-            events[chunk, entered, EV_CROSSINGS] += 1
-            # The crossing takes the day; what is left of a longer edge is travelled on later days.
-            _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group, destination,
-                    budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
-                    group_params, events, edge_departures, chunk, entry_day, day, transit_days)
+            if state[i] == WAITING_FOR_SMUGGLER:
+                # Seated, in slot order within the chunk, while the chunk's quota for the
+                # departure country lasts; the rest wait.
+                e = edge[i]
+                origin_country = place_country[edge_from[e]]
+                if seated[chunk, origin_country] < quota[chunk, origin_country]:
+                    seated[chunk, origin_country] += 1
+                    entered = edge_entered_country[e]
+                    fee = edge_fee_eur[e]
+                    budget_eur[i] = max(budget_eur[i] - fee, 0.0)  # affordability was checked at the choice
+                    revenue[chunk, origin_country] += fee
+                    events[chunk, entered, EV_SMUGGLED] += 1
+                    edge[i] = -1
+                    # Smugglers take people round the official crossing: no refusal by group, no cap.
+                    if not _stopped_at_border(i, e, agent_id[i], streams, STREAM_SMUGGLED_DETECTION,
+                                              STREAM_SMUGGLED_OUTCOME, STREAM_READMISSION + 16,
+                                              edge_detection[e] * edge_smuggled_detection[e], False, place, edge,
+                                              state, state_days, sheltered, group, edge_from, edge_to,
+                                              edge_entered_country, edge_pushback, edge_detention, group_params,
+                                              country_policy, params, place_country, events, chunk):
+                        events[chunk, entered, EV_CROSSINGS] += 1
+                        # The crossing takes the day; what is left of a longer edge is travelled later.
+                        _travel(i, e, 1.0, place, edge, remaining_days, state, sheltered, state_days, group,
+                                destination, budget_eur, edge_to, edge_travel_days, edge_fare_eur,
+                                destination_of_place, place_country, group_params, events, edge_departures, chunk,
+                                entry_day, day, transit_days)
+            # allocate_reception's first half: who is present where, holders and newcomers.
+            if _present(state[i]):
+                present_by_chunk[chunk, PRESENT_HOLDERS if sheltered[i] == 1 else PRESENT_NEWCOMERS, place[i]] += 1
+            else:
+                sheltered[i] = 0
 
 
 @njit(cache=True)
@@ -718,66 +726,57 @@ def _present(s):
 
 
 @njit(cache=True)
-def allocate_reception(place, state, sheltered, n_active, reception_capacity, present, in_reception, stocks):
+def allocate_reception(place, state, sheltered, n_active, reception_capacity, present_by_chunk, present, in_reception,
+                       stocks):
     """Reception places and the end-of-day stocks. People present at a place keep a reception
     place they hold (the first `capacity` of them in slot order, if capacity fell); free places
     go to the others in slot order. Done in parallel over the fixed chunks with the same result
-    as one serial pass: each chunk learns from per-chunk counts how many of its holders and of
-    its newcomers at each place come within the capacity.
+    as one serial pass: each chunk learns from per-chunk counts of who is present
+    (`present_by_chunk`, counted by seat_smugglers's pass) how many of its holders and of its
+    newcomers at each place come within the capacity.
 
     This driver is serial on purpose: in a `parallel=True` function Numba turns every array
     expression (np.zeros, a slice sum) into a parallel region of its own, and those launches
-    cost more than the work here. Only the two passes over the agents run in parallel."""
+    cost more than the work here. Only the pass over the agents runs in parallel."""
     n_places = reception_capacity.shape[0]
     n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
-    holders = np.zeros((n_chunks, n_places), dtype=np.int64)
-    newcomers = np.zeros((n_chunks, n_places), dtype=np.int64)
-    _count_present(place, state, sheltered, n_active, n_chunks, chunk_size, holders, newcomers)
+    holders = present_by_chunk[:n_chunks, PRESENT_HOLDERS]
+    newcomers = present_by_chunk[:n_chunks, PRESENT_NEWCOMERS]
     # Per place, walk the chunks in slot order: how many holders, then newcomers, fit.
     holder_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
     newcomer_quota = np.zeros((n_chunks, n_places), dtype=np.int64)
     for p in range(n_places):
         taken = _quotas_in_slot_order(holders, holder_quota, p, reception_capacity[p], 0)
         in_reception[p] = _quotas_in_slot_order(newcomers, newcomer_quota, p, reception_capacity[p], taken)
-        present[p] = holders[:, p].sum() + newcomers[:, p].sum()
+        present[p] = 0
+        for chunk in range(n_chunks):
+            present[p] += holders[chunk, p] + newcomers[chunk, p]
     chunk_stocks = np.zeros((n_chunks, n_places, N_STOCKS), dtype=np.int64)
     ranks = np.zeros((n_chunks, 2, n_places), dtype=np.int64)  # scratch: holders, newcomers seen so far per chunk
     _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, holder_quota, newcomer_quota,
                        ranks, chunk_stocks)
+    today = np.zeros((n_places, N_STOCKS), dtype=np.int64)
+    for chunk in range(n_chunks):  # contiguous rows: the compiler vectorises this sum
+        for p in range(n_places):
+            for column in range(N_STOCKS):
+                today[p, column] += chunk_stocks[chunk, p, column]
     finished_today = 0
     for p in range(n_places):
         for column in range(N_STOCKS):
-            today = 0
-            for chunk in range(n_chunks):
-                today += chunk_stocks[chunk, p, column]
             if column < ST_ARRIVED:
-                stocks[p, column] = today
+                stocks[p, column] = today[p, column]
             else:
-                stocks[p, column] += today  # running totals of finished people
-                finished_today += today
+                stocks[p, column] += today[p, column]  # running totals of finished people
+                finished_today += today[p, column]
     return finished_today  # people who finished today
-
-
-@njit(cache=True, parallel=True)
-def _count_present(place, state, sheltered, n_active, n_chunks, chunk_size, holders, newcomers):
-    """First pass of allocate_reception: who is present where, holders and newcomers per chunk."""
-    for chunk in prange(n_chunks):
-        for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
-            if _present(state[i]):
-                if sheltered[i] == 1:
-                    holders[chunk, place[i]] += 1
-                else:
-                    newcomers[chunk, place[i]] += 1
-            else:
-                sheltered[i] = 0
 
 
 @njit(cache=True, parallel=True)
 def _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, holder_quota, newcomer_quota,
                        ranks, chunk_stocks):
-    """Second pass of allocate_reception: give and take reception places within each chunk's
-    quotas, and count the day's stocks per chunk."""
+    """allocate_reception's pass over the agents: give and take reception places within each
+    chunk's quotas, and count the day's stocks per chunk."""
     for chunk in prange(n_chunks):
         for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
             s = state[i]

@@ -138,6 +138,10 @@ class MigrationModel(mesa.Model):
         # Arrivals at their destination by days since their journey began, per chunk, for the
         # whole run (the last bin collects journeys as long as the run or longer).
         self.transit_days_buffer = np.zeros((kernels.N_CHUNKS, n_days + 1), dtype=np.int64)
+        # Today's smuggler requests per chunk and departure country (decide_day counts them) and
+        # who is present where per chunk (seat_smugglers's pass counts them for allocate_reception).
+        self.requests_buffer = np.zeros((kernels.N_CHUNKS, n_countries), dtype=np.int64)
+        self.present_buffer = np.zeros((kernels.N_CHUNKS, 2, n_places), dtype=np.int64)
         self.revenue_today = np.zeros(n_countries)
         self.smuggler_requests = np.zeros(n_countries, dtype=np.int64)
         self.smuggler_seated = np.zeros(n_countries, dtype=np.int64)
@@ -260,6 +264,8 @@ class MigrationModel(mesa.Model):
         chunks = kernels.chunks_for(population.n_active)
         self.events_buffer[:chunks] = 0
         self.departures_buffer[:chunks] = 0
+        self.requests_buffer[:chunks] = 0
+        self.present_buffer[:chunks] = 0
         self.events_buffer[0, :, kernels.EV_ENTRIES] = np.bincount(
             network.place_country, weights=arrivals_today.sum(axis=1), minlength=len(network.countries)).astype(np.int64)
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
@@ -272,8 +278,8 @@ class MigrationModel(mesa.Model):
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
-            policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params, self.params, self.events_buffer, self.departures_buffer,
-            self.transit_days_buffer)
+            policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params,
+            self.params, self.events_buffer, self.departures_buffer, self.transit_days_buffer, self.requests_buffer)
         # The two serial passes below scan every slot; without a capped crossing or an open
         # pathway pool today they have nobody to serve (no one can be queued at a cap or applying).
         if policy.daily_cap.max() >= 0:
@@ -295,12 +301,12 @@ class MigrationModel(mesa.Model):
             policy.smuggling_fee_eur, network.place_country, self.destination_of_place,
             policy.detection, policy.pushback_share, policy.detention_share, policy.smuggled_detection,
             policy.smuggler_seats_per_day, group_params, country_policy,
-            self.params, self.events_buffer, self.departures_buffer, self.revenue_today,
-            self.smuggler_requests, self.smuggler_seated, self.transit_days_buffer)
+            self.params, self.events_buffer, self.departures_buffer, self.revenue_today, self.requests_buffer,
+            self.smuggler_requests, self.smuggler_seated, self.transit_days_buffer, self.present_buffer)
         self.market.observe(self.smuggler_requests, policy.smuggler_seats_per_day)
         population.n_gone += kernels.allocate_reception(
             population.place, population.state, population.sheltered, population.n_active,
-            self.capacity_today, self.present, self.in_reception, self.stocks)
+            self.capacity_today, self.present_buffer, self.present, self.in_reception, self.stocks)
         if population.n_gone * COMPACTION_SLACK > population.n_on_route:
             population.n_active = kernels.compact(*arrays, population.n_active)
             population.n_gone = 0

@@ -20,11 +20,12 @@
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
    whenever they are more than a quarter of the people on the route.
 
-All draws are `uniform(key, stream, agent_id, day)`, computed as `draw(day_streams(key, day), stream,
-agent_id)` (the first half of the hash once a day per stream), so results are identical for any
-thread count. Events are integer counts summed over chunks; the only float sum (smuggler
-revenue) is kept per chunk and added in chunk order, and the chunks depend on the number of
-people, not of threads, so it is bit-identical too."""
+All draws are `uniform(key, stream, agent_id, day)`, computed as `draw(day_streams(key, day),
+stream, agent_id)` (the first half of the hash once a day per stream), so results are identical
+for any thread count. A draw against a probability of 0 is skipped: it could not succeed, and
+every kind of draw has its own stream, so no other draw changes. Events are integer counts
+summed over chunks; the only float sum (smuggler revenue) is kept per chunk and added in chunk
+order, and the chunks depend on the number of people, not of threads, so it is bit-identical too."""
 
 from __future__ import annotations
 
@@ -245,7 +246,7 @@ def _stopped_at_border(i, e, identity, streams, detection_stream, outcome_stream
         state[i] = TURNED_BACK
         state_days[i] = 0
         return True
-    if draw(streams, detection_stream, identity) >= detection:
+    if detection <= 0.0 or draw(streams, detection_stream, identity) >= detection:
         return False
     events[chunk, entered, EV_APPREHENSIONS] += 1
     outcome = draw(streams, outcome_stream, identity)
@@ -404,7 +405,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
             if s == AT_HOME:
                 origin_country = place_country[place[i]]
                 leave = group_params[g, GP_REDEPARTURE] * country_policy[origin_country, CP_REINTEGRATION]
-                if draw(streams, STREAM_REDEPARTURE, identity) < leave:
+                if leave > 0.0 and draw(streams, STREAM_REDEPARTURE, identity) < leave:
                     state[i] = NEW  # decides how to go tomorrow
                     entry_day[i] = day  # a new journey: its days in transit count from today
                     events[chunk, origin_country, EV_REPEAT_DEPARTURES] += 1
@@ -443,7 +444,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 c = place_country[p]
                 if first_decision:
                     claim = params[P_CLAIM] * protection * country_policy[c, CP_CLAIM]
-                    if draw(streams, STREAM_ASYLUM, identity) < claim:
+                    if claim > 0.0 and draw(streams, STREAM_ASYLUM, identity) < claim:
                         state[i] = CLAIMED_ASYLUM_IN_TRANSIT
                         events[chunk, c, EV_ASYLUM_CLAIMS] += 1
                         break
@@ -461,17 +462,17 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if state[i] == TURNED_BACK:
                         # Turned back at a border: may give up going on, else tries again today
                         # only with the retry chance.
-                        if draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
+                        if params[P_GIVE_UP] > 0.0 and draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
                             _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
                                      chunk)
                             break
-                        if draw(streams, STREAM_RETRY, identity) >= params[P_RETRY]:
+                        if params[P_RETRY] <= 0.0 or draw(streams, STREAM_RETRY, identity) >= params[P_RETRY]:
                             break
                         state[i] = AT_PLACE
                     rest = params[P_REST] * place_rest_factor[p]
                     if sheltered[i] == 0:
                         rest *= params[P_ROUGH_FACTOR]
-                    if draw(streams, STREAM_REST, identity) < rest:
+                    if rest > 0.0 and draw(streams, STREAM_REST, identity) < rest:
                         state[i] = AT_PLACE
                         break
                     first_decision = False
@@ -515,7 +516,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if not np.isfinite(best):
                         if short_of_money:
                             state[i] = STUCK_WITHOUT_MONEY
-                        elif draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
+                        elif params[P_GIVE_UP] > 0.0 and draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
                             # No open way on to the destination (closed borders): may give up.
                             _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
                                      chunk)
@@ -546,7 +547,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     fee = edge_fee_eur[e]
                     can_pay = np.isfinite(fee) and budget >= edge_fare_eur[e] + fee
                     wants = edge_smuggler_required[e] or (
-                        can_pay and draw(streams, STREAM_SMUGGLER_CHOICE + move, identity) < params[P_SMUGGLER_USE])
+                        can_pay and params[P_SMUGGLER_USE] > 0.0
+                        and draw(streams, STREAM_SMUGGLER_CHOICE + move, identity) < params[P_SMUGGLER_USE])
                     if wants:
                         # Seats are limited: seat_smugglers decides who crosses today. Everyone
                         # waiting for a seat asked today (yesterday's waiters decide again above).

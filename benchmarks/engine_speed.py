@@ -14,6 +14,7 @@ is cold. Progress goes to stderr; the table is printed to stdout at the end. See
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -211,6 +212,7 @@ def run_size_case(people: int, days: int, repeats: int, world: str = "fixed") ->
               f"{model.agent_steps:,} agent-steps, {model.agent_steps / loop_s / 1e6:.1f} M/s",
               file=sys.stderr, flush=True)
         del model
+        gc.collect()  # the model is in reference cycles (Mesa's agents, the timed method): free it before the next
 
     if len({run["agent_steps"] for run in runs}) != 1:
         raise SystemExit("agent_steps differ between repeats of the same seed: the run is not deterministic")

@@ -75,6 +75,25 @@ STOCK_NAMES = (
 )
 N_STOCKS = len(STOCK_NAMES)
 
+def _stock_of_state() -> np.ndarray:
+    """The stock column each state is counted in (-1: none; APPLYING is resolved within the day and
+    GONE was counted when it finished). A table, so the daily count is one lookup, not a chain of tests."""
+    table = np.full(GONE + 1, -1, dtype=np.int64)
+    for states, column in (((AT_PLACE, TURNED_BACK), ST_WAITING), ((WAITING_FOR_SMUGGLER,), ST_WAITING_SMUGGLER),
+                           ((STUCK_WITHOUT_MONEY,), ST_STUCK), ((WAITING_AT_BORDER,), ST_WAITING_AT_BORDER),
+                           ((AWAITING_DECISION,), ST_AWAITING_DECISION), ((DETAINED,), ST_DETAINED),
+                           ((HELD_FOR_RETURN_HOME, HELD_FOR_READMISSION), ST_HELD_FOR_RETURN),
+                           ((IN_TRANSIT,), ST_IN_TRANSIT), ((AT_HOME, NEW), ST_AT_HOME),
+                           ((WAITING_FOR_VISA,), ST_WAITING_FOR_VISA)):
+        table[list(states)] = column
+    # ARRIVED .. WITHOUT_STATUS map in order onto the running-total columns.
+    table[FINISHED:GONE] = ST_ARRIVED + np.arange(GONE - FINISHED)
+    return table
+
+
+STOCK_OF_STATE = _stock_of_state()
+
+
 # Per-group parameters, one row a group (float64; indices stored as floats).
 GP_PROTECTION, GP_WESTERN_BALKAN, GP_ORIGIN, GP_IRREGULAR, GP_REDEPARTURE, GP_DECISION_DAYS = 0, 1, 2, 3, 4, 5
 GP_POOL, GP_ELIGIBLE, GP_AWARE, GP_DETERRENCE, GP_VISA_FREE = 6, 7, 8, 9, 10
@@ -792,30 +811,11 @@ def _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, 
                     if ranks[chunk, 1, p] < newcomer_quota[chunk, p]:
                         sheltered[i] = 1
                     ranks[chunk, 1, p] += 1
-                if s == AT_PLACE or s == TURNED_BACK:
-                    chunk_stocks[chunk, p, ST_WAITING] += 1
-                elif s == WAITING_FOR_SMUGGLER:
-                    chunk_stocks[chunk, p, ST_WAITING_SMUGGLER] += 1
-                elif s == STUCK_WITHOUT_MONEY:
-                    chunk_stocks[chunk, p, ST_STUCK] += 1
-                elif s == WAITING_AT_BORDER:
-                    chunk_stocks[chunk, p, ST_WAITING_AT_BORDER] += 1
-                else:
-                    chunk_stocks[chunk, p, ST_AWAITING_DECISION] += 1
-            elif s == DETAINED:
-                chunk_stocks[chunk, p, ST_DETAINED] += 1
-            elif s == HELD_FOR_RETURN_HOME or s == HELD_FOR_READMISSION:
-                chunk_stocks[chunk, p, ST_HELD_FOR_RETURN] += 1
-            elif s == IN_TRANSIT:
-                chunk_stocks[chunk, p, ST_IN_TRANSIT] += 1
-            elif s == AT_HOME or s == NEW:
-                chunk_stocks[chunk, p, ST_AT_HOME] += 1
-            elif s == WAITING_FOR_VISA:
-                chunk_stocks[chunk, p, ST_WAITING_FOR_VISA] += 1
-            elif FINISHED <= s < GONE:
-                # ARRIVED .. WITHOUT_STATUS map in order onto the running-total columns.
-                chunk_stocks[chunk, p, ST_ARRIVED + (s - ARRIVED)] += 1
-                state[i] = GONE  # counted once; never again
+            column = STOCK_OF_STATE[s]
+            if column >= 0:
+                chunk_stocks[chunk, p, column] += 1
+                if s >= FINISHED:
+                    state[i] = GONE  # counted once in the running totals; never again
 
 
 @njit(cache=True)

@@ -84,3 +84,21 @@ def test_the_daily_checks_are_on_in_tests_and_catch_a_broken_invariant():
     check_day(model, "light")  # the light checks do not scan the agents
     with pytest.raises(InvariantViolation, match="budget is negative"):
         check_day(model, "full")
+
+
+def test_every_state_a_day_can_end_in_has_one_stock_column():
+    """allocate_reception counts each person through kernels.STOCK_OF_STATE: every state a person can
+    end a day in has a column (APPLYING is resolved within the day; GONE was counted when it finished),
+    and the finished states map in order onto the running-total columns."""
+    from simulation import population
+
+    states = {name: value for name, value in vars(population).items()
+              if name.isupper() and isinstance(value, int) and name not in ("FINISHED", "BYTES_PER_AGENT")}
+    for name, state in states.items():
+        column = kernels.STOCK_OF_STATE[state]
+        if name in ("APPLYING", "GONE"):
+            assert column == -1, name
+        else:
+            assert 0 <= column < kernels.N_STOCKS, name
+    finished = [kernels.STOCK_OF_STATE[s] for s in range(population.FINISHED, population.GONE)]
+    assert finished == list(range(kernels.ST_ARRIVED, kernels.N_STOCKS))

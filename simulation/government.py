@@ -17,6 +17,8 @@ import weakref
 from typing import Literal
 
 import mesa
+import numpy as np
+from numba import njit
 from pydantic import Field, model_validator
 
 from .levers import BorderEnforcement
@@ -80,6 +82,23 @@ class _Column:
 
 
 OBSERVED = ("worst_pressure", "places_over_capacity", "entries_today")  # columns of government_observed
+
+
+@njit(cache=True)
+def observe(place_country, present, capacity, crossings, observed):
+    """Fill the day's observations (country x OBSERVED): each country's worst transit pressure
+    (people present over reception capacity) among its places with capacity, 0 if none; how many of
+    its places hold more people than their capacity; and the crossings into it. Compiled: as numpy
+    expressions it was about 15 us of Python a day."""
+    observed[:, :] = 0.0
+    for p in range(present.shape[0]):
+        c = place_country[p]
+        if capacity[p] > 0:
+            observed[c, 0] = max(observed[c, 0], present[p] / capacity[p])
+        if present[p] > capacity[p]:
+            observed[c, 1] += 1.0
+    for c in range(observed.shape[0]):
+        observed[c, 2] = crossings[c]
 _SETTING_KINDS = {"border_closed": bool, "smuggler_seats_per_day": int, "readmission_days": int,
                   "assisted_return_full_after_days": int}
 

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from . import invariants, kernels, resources
 from .counter_rng import seed_key
 from .errors import InputError
-from .government import OBSERVED, Government
+from .government import OBSERVED, Government, observe as observe_countries
 from .inflow import daily_arrivals
 from .policy import GOVERNMENT_SETTINGS, DailyPolicy
 from .population import BYTES_PER_AGENT, Population
@@ -47,6 +47,9 @@ class MigrationModel(mesa.Model):
                              f"1 to the scenario's period.days ({scenario.days})", self.n_days)
         self.key = np.uint64(seed_key(self.run_seed))  # keep it unsigned: half of all keys exceed int64
         self.arrivals = daily_arrivals(scenario)[: self.n_days]
+        # Entries by day and country, from the inflow (data): counted here once, not every day.
+        self.entries_by_country = np.zeros((self.n_days, len(network.countries)), dtype=np.int64)
+        np.add.at(self.entries_by_country.T, network.place_country, self.arrivals.sum(axis=2).T)
         people = int(self.arrivals.sum())
         # The size guard: refuse before allocating when the run would not fit in memory.
         self.estimated_bytes = resources.check_memory(
@@ -64,6 +67,7 @@ class MigrationModel(mesa.Model):
         self._base_policy: DailyPolicy | None = None  # the policy the settings give, and the settings it came from
         self._base_settings: np.ndarray | None = None
         self._levered: tuple | None = None  # ((active levers, active responses), the policy they made)
+        self._tables_made_from: tuple | None = None  # the _levered entry _policy_tables last used
         self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
                             for c in network.countries]
         self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
@@ -191,6 +195,17 @@ class MigrationModel(mesa.Model):
         self.market.price(policy)
         return policy
 
+    def _policy_tables(self, policy: DailyPolicy) -> tuple:
+        """The kernels' tables made from the day's policy (group parameters, country policy), and
+        whether any crossing is capped or any pathway pool open. They depend only on the levered
+        policy, so while policy_today reuses yesterday's (the same `_levered` entry; only the
+        smuggling fees are priced anew) they are yesterday's too."""
+        if self._levered is None or self._levered is not self._tables_made_from:
+            self._tables = (self._group_params(policy), self._country_policy(policy),
+                            bool(policy.daily_cap.max() >= 0), bool(policy.pathway_pool.max() >= 0))
+            self._tables_made_from = self._levered
+        return self._tables
+
     def _group_params(self, policy: DailyPolicy) -> np.ndarray:
         params = self.group_params.copy()
         params[:, kernels.GP_POOL] = policy.pathway_pool
@@ -253,7 +268,7 @@ class MigrationModel(mesa.Model):
         self.smuggler_requests[:] = 0
         self.smuggler_seated[:] = 0
         arrivals_today = self.arrivals[day]
-        self.entered_total += int(arrivals_today.sum())
+        self.entered_total += int(self.entries_by_country[day].sum())
         arrays = population.arrays()
         population.n_active, population.next_id = kernels.add_entrants(
             *arrays, population.n_active, population.next_id, arrivals_today, self.key, day,
@@ -266,11 +281,9 @@ class MigrationModel(mesa.Model):
         self.departures_buffer[:chunks] = 0
         self.requests_buffer[:chunks] = 0
         self.present_buffer[:chunks] = 0
-        self.events_buffer[0, :, kernels.EV_ENTRIES] = np.bincount(
-            network.place_country, weights=arrivals_today.sum(axis=1), minlength=len(network.countries)).astype(np.int64)
+        self.events_buffer[0, :, kernels.EV_ENTRIES] = self.entries_by_country[day]
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
-        group_params = self._group_params(policy)
-        country_policy = self._country_policy(policy)
+        group_params, country_policy, any_cap, any_pool = self._policy_tables(policy)
         kernels.decide_day(
             *arrays, population.n_active, self.key, day,
             network.out_start, network.edge_from, network.edge_to, network.travel_days, self.edge_fare, cost,
@@ -282,14 +295,14 @@ class MigrationModel(mesa.Model):
             self.params, self.events_buffer, self.departures_buffer, self.transit_days_buffer, self.requests_buffer)
         # The two serial passes below scan every slot; without a capped crossing or an open
         # pathway pool today they have nobody to serve (no one can be queued at a cap or applying).
-        if policy.daily_cap.max() >= 0:
+        if any_cap:
             kernels.admit_at_capped_crossings(
                 population.place, population.edge, population.remaining_days, population.state, population.sheltered,
                 population.state_days, population.group, population.destination, population.budget_eur,
                 population.n_active, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
                 policy.daily_cap, self.destination_of_place, network.place_country, group_params, self.events_buffer,
                 self.departures_buffer, population.entry_day, day, self.transit_days_buffer)
-        if policy.pathway_pool.max() >= 0:
+        if any_pool:
             kernels.grant_pathway_slots(
                 population.agent_id, population.state, population.state_days, population.group, population.destination,
                 population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,
@@ -345,12 +358,8 @@ class MigrationModel(mesa.Model):
         """Each government sees its own places' worst transit pressure (among places with reception
         capacity; 0 if none), how many are over capacity, and the crossings into the country
         (government.OBSERVED: the columns of government_observed, one row a government)."""
-        country = self.network.place_country
-        observed = self.government_observed
-        observed[:, 0] = 0.0
-        np.maximum.at(observed[:, 0], country, self.transit_pressure())
-        observed[:, 1] = np.bincount(country, weights=self.present > self.capacity_today, minlength=len(observed))
-        observed[:, 2] = self.record_events[day, :, kernels.EV_CROSSINGS]
+        observe_countries(self.network.place_country, self.present, self.capacity_today,
+                          self.record_events[day, :, kernels.EV_CROSSINGS], self.government_observed)
 
     def run(self, progress: bool = False) -> "MigrationModel":
         days = range(self.day, self.n_days)

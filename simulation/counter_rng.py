@@ -80,7 +80,7 @@ def draw_from(stream_of_day, agent):
 @njit(cache=True)
 def day_streams(key, day):
     """The first half of every draw of a day, one hash per stream: it does not depend on the agent,
-    so the kernels compute it once a day and each draw costs one hash, not two."""
+    so the model computes it once a day for all the kernels and each draw costs one hash, not two."""
     streams = np.empty(N_STREAMS, dtype=np.uint64)
     for stream in range(N_STREAMS):
         streams[stream] = _stream_of_day(key, stream, day)

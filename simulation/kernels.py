@@ -20,12 +20,14 @@
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
    whenever they are more than a quarter of the people on the route.
 
-All draws are `uniform(key, stream, agent_id, day)`, computed as `draw(day_streams(key, day),
-stream, agent_id)` (the first half of the hash once a day per stream), so results are identical
-for any thread count. A draw against a probability of 0 is skipped: it could not succeed, and
-every kind of draw has its own stream, so no other draw changes. Events are integer counts
-summed over chunks; the only float sum (smuggler revenue) is kept per chunk and added in chunk
-order, and the chunks depend on the number of people, not of threads, so it is bit-identical too."""
+All draws are `uniform(key, stream, agent_id, day)`, computed as `draw(streams, stream, agent_id)`
+with `streams = counter_rng.day_streams(key, day)`, the first half of every hash, made once a day by
+the model and passed to the kernels; so results are identical for any thread count. Where a
+probability is often 0 (transit claims, rest, smuggler choice, detection, re-departure, retry,
+giving up), the draw is skipped when it is: it could not succeed, and every kind of draw has its
+own stream, so no other draw changes. Events are integer counts summed over chunks; the only
+float sum (smuggler revenue) is kept per chunk and added in chunk order, and the chunks depend on
+the number of people, not of threads, so it is bit-identical too."""
 
 from __future__ import annotations
 
@@ -39,7 +41,7 @@ from .counter_rng import (
     STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
     STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, STREAM_AWARE, STREAM_ELIGIBLE, STREAM_IRREGULAR,
     STREAM_FALLBACK, STREAM_DECISION, STREAM_RETURN, STREAM_REDEPARTURE, STREAM_AVR, STREAM_READMISSION,
-    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, day_streams, draw,
+    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, draw,
 )
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
@@ -74,6 +76,7 @@ STOCK_NAMES = (
     "arrived", "claimed_asylum", "left_legally", "returned", "did_not_leave", "without_status",
 )
 N_STOCKS = len(STOCK_NAMES)
+
 
 def _stock_of_state() -> np.ndarray:
     """The stock column each state is counted in (-1: none; APPLYING is resolved within the day and
@@ -149,10 +152,9 @@ _EPS = 1e-5
 
 @njit(cache=True)
 def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                 state_days, entry_day, n_active, next_id, arrivals_today, key, day,
+                 state_days, entry_day, n_active, next_id, arrivals_today, streams, day,
                  group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd):
     """Append today's entrants; returns (n_active, next_id)."""
-    streams = day_streams(key, day)
     n_groups = group_cumulative_share.shape[0]
     n_destinations = destination_cumulative_share.shape[1]
     for p in range(arrivals_today.shape[0]):
@@ -379,14 +381,13 @@ def _asylum_decision(i, identity, streams, place, edge, state, state_days, shelt
 
 @njit(cache=True, parallel=True)
 def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-               state_days, entry_day, n_active, key, day,
+               state_days, entry_day, n_active, streams, day,
                out_start, edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
                country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days,
                smuggler_requests):
-    streams = day_streams(key, day)
     sharpness = params[P_SHARPNESS]
     n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
@@ -604,7 +605,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
 
 @njit(cache=True)
 def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                   state_days, entry_day, n_active, key, day,
+                   state_days, entry_day, n_active, streams, day,
                    edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                    place_country, destination_of_place,
                    edge_detection, edge_pushback, edge_detention, edge_smuggled_detection, country_smuggler_seats,
@@ -632,7 +633,7 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
     revenue = np.zeros((n_chunks, n_countries))
     seated = np.zeros((n_chunks, n_countries), dtype=np.int64)  # scratch: seated so far in each chunk
     _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                    state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, key, day,
+                    state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, streams, day,
                     edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
                     edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
@@ -644,12 +645,11 @@ def seat_smugglers(agent_id, place, edge, remaining_days, state, sheltered, grou
 
 @njit(cache=True, parallel=True)
 def _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                    state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, key, day,
+                    state_days, entry_day, n_active, n_chunks, chunk_size, quota, seated, streams, day,
                     edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_entered_country, edge_fee_eur,
                     place_country, destination_of_place, edge_detection, edge_pushback, edge_detention,
                     edge_smuggled_detection, group_params, country_policy, params, events, edge_departures,
                     revenue, transit_days, present_by_chunk):
-    streams = day_streams(key, day)
     for chunk in prange(n_chunks):
         for i in range(chunk * chunk_size, min((chunk + 1) * chunk_size, n_active)):
             if state[i] == WAITING_FOR_SMUGGLER:
@@ -708,13 +708,12 @@ def admit_at_capped_crossings(place, edge, remaining_days, state, sheltered, sta
 
 
 @njit(cache=True)
-def grant_pathway_slots(agent_id, state, state_days, group, destination, place, n_active, key, day,
+def grant_pathway_slots(agent_id, state, state_days, group, destination, place, n_active, streams, day,
                         group_params, pool_remaining, pool_processing_days, pool_destination, pool_issued,
                         place_country, events):
     """Legal-pathway slots, given in slot order (= order of entry) while a pool has any left.
     Whoever gets none falls back on the irregular route (lowered by knowing of the pathway)
     or does not leave. Slots are never issued beyond a pool's remaining quota."""
-    streams = day_streams(key, day)
     for i in range(n_active):
         if state[i] != APPLYING:
             continue

@@ -11,7 +11,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import invariants, kernels, resources
-from .counter_rng import seed_key
+from .counter_rng import day_streams, seed_key
 from .errors import InputError
 from .government import OBSERVED, Government, observe as observe_countries
 from .inflow import daily_arrivals
@@ -270,8 +270,9 @@ class MigrationModel(mesa.Model):
         arrivals_today = self.arrivals[day]
         self.entered_total += int(self.entries_by_country[day].sum())
         arrays = population.arrays()
+        streams = day_streams(self.key, day)  # the first half of every draw today (counter_rng)
         population.n_active, population.next_id = kernels.add_entrants(
-            *arrays, population.n_active, population.next_id, arrivals_today, self.key, day,
+            *arrays, population.n_active, population.next_id, arrivals_today, streams, day,
             self.group_cumulative_share, self.destination_cumulative_share,
             self.budget_log_median, self.budget_log_sd)
         # The kernels write today's counts into the first `chunks` rows only (chunks depend on
@@ -285,7 +286,7 @@ class MigrationModel(mesa.Model):
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
         group_params, country_policy, any_cap, any_pool = self._policy_tables(policy)
         kernels.decide_day(
-            *arrays, population.n_active, self.key, day,
+            *arrays, population.n_active, streams, day,
             network.out_start, network.edge_from, network.edge_to, network.travel_days, self.edge_fare, cost,
             policy.open,
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
@@ -305,11 +306,11 @@ class MigrationModel(mesa.Model):
         if any_pool:
             kernels.grant_pathway_slots(
                 population.agent_id, population.state, population.state_days, population.group, population.destination,
-                population.place, population.n_active, self.key, day, group_params, self.pathways.remaining,
+                population.place, population.n_active, streams, day, group_params, self.pathways.remaining,
                 self.pathways.processing_days, self.pathways.destination, self.pathways.issued,
                 network.place_country, self.events_buffer)
         kernels.seat_smugglers(
-            *arrays, population.n_active, self.key, day,
+            *arrays, population.n_active, streams, day,
             network.edge_from, network.edge_to, network.travel_days, self.edge_fare, self.edge_entered_country,
             policy.smuggling_fee_eur, network.place_country, self.destination_of_place,
             policy.detection, policy.pushback_share, policy.detention_share, policy.smuggled_detection,

@@ -17,7 +17,6 @@ import weakref
 from typing import Literal
 
 import mesa
-import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
@@ -82,23 +81,6 @@ class _Column:
 
 
 OBSERVED = ("worst_pressure", "places_over_capacity", "entries_today")  # columns of government_observed
-
-
-@njit(cache=True)
-def observe(place_country, present, capacity, crossings, observed):
-    """Fill the day's observations (country x OBSERVED): each country's worst transit pressure
-    (people present over reception capacity) among its places with capacity, 0 if none; how many of
-    its places hold more people than their capacity; and the crossings into it. Compiled: as numpy
-    expressions it was about 15 us of Python a day."""
-    observed[:, :] = 0.0
-    for p in range(present.shape[0]):
-        c = place_country[p]
-        if capacity[p] > 0:
-            observed[c, 0] = max(observed[c, 0], present[p] / capacity[p])
-        if present[p] > capacity[p]:
-            observed[c, 1] += 1.0
-    for c in range(observed.shape[0]):
-        observed[c, 2] = crossings[c]
 _SETTING_KINDS = {"border_closed": bool, "smuggler_seats_per_day": int, "readmission_days": int,
                   "assisted_return_full_after_days": int}
 
@@ -158,3 +140,19 @@ for _column, _name in enumerate(GOVERNMENT_SETTINGS):
     setattr(Government, _name, _Column("government_settings", _column, _SETTING_KINDS.get(_name, float)))
 for _column, _name in enumerate(OBSERVED):
     setattr(Government, _name, _Column("government_observed", _column, float if _name == "worst_pressure" else int))
+
+
+@njit(cache=True)
+def observe(place_country, pressure, present, capacity, crossings, observed):
+    """Fill the day's observations (country x OBSERVED): each country's worst transit pressure
+    (`MigrationModel.transit_pressure`, 0 at places without reception), how many of its places
+    hold more people than their capacity, and the crossings into it. Compiled: as numpy
+    expressions it was about 15 us of Python a day."""
+    observed[:, :] = 0.0
+    for p in range(present.shape[0]):
+        c = place_country[p]
+        observed[c, 0] = max(observed[c, 0], pressure[p])
+        if present[p] > capacity[p]:
+            observed[c, 1] += 1.0
+    for c in range(observed.shape[0]):
+        observed[c, 2] = crossings[c]

@@ -842,18 +842,16 @@ def compact(agent_id, place, edge, remaining_days, state, sheltered, group, dest
 
 
 @njit(cache=True)
-def day_totals(stocks, present, in_reception, capacity):
-    """(arrived so far, claimed asylum in transit so far, in reception, present outside reception,
-    places with more people present than reception capacity) at the end of a day."""
+def day_totals(stocks, present, in_reception):
+    """(arrived so far, claimed asylum in transit so far, in reception, present outside reception)
+    at the end of a day."""
     arrived = 0
     claimed = 0
     sheltered = 0
     outside = 0
-    over = 0
     for p in range(stocks.shape[0]):
         arrived += stocks[p, ST_ARRIVED]
         claimed += stocks[p, ST_ASYLUM]
         sheltered += in_reception[p]
         outside += present[p] - in_reception[p]
-        over += present[p] > capacity[p]
-    return arrived, claimed, sheltered, outside, over
+    return arrived, claimed, sheltered, outside

@@ -23,7 +23,7 @@ from .scenario import Scenario
 from .smuggling import SmugglingMarket
 
 # Reported to Mesa's DataCollector each day (the results' `daily` table): people on the route,
-# entered so far, then kernels.day_totals's five.
+# entered so far, kernels.day_totals's four, and the places over capacity the governments counted.
 DAILY_TOTALS = ("people_on_route", "entered_total", "arrived_total", "claimed_asylum_in_transit_total",
                 "in_reception", "outside_reception", "places_over_capacity")
 
@@ -67,7 +67,8 @@ class MigrationModel(mesa.Model):
         self._base_policy: DailyPolicy | None = None  # the policy the settings give, and the settings it came from
         self._base_settings: np.ndarray | None = None
         self._levered: tuple | None = None  # ((active levers, active responses), the policy they made)
-        self._tables_made_from: tuple | None = None  # the _levered entry _policy_tables last used
+        self._tables: tuple = ()  # _policy_tables's tables, and the _levered entry they were made from
+        self._tables_made_from: tuple | None = None
         self.governments = [Government(self, c, scenario.country_settings(c), scenario.responses_of(c))
                             for c in network.countries]
         self.market = SmugglingMarket(network, scenario.spec.smuggling_market)
@@ -345,8 +346,9 @@ class MigrationModel(mesa.Model):
         self.record_smuggling[day, :, 4] = self.market.mean_fee(policy)
         self._governments_observe(day)
         self.agents.do("step")
+        places_over = int(self.government_observed[:, OBSERVED.index("places_over_capacity")].sum())
         self.daily_totals = (population.n_on_route, self.entered_total) + kernels.day_totals(
-            self.stocks, self.present, self.in_reception, self.capacity_today)
+            self.stocks, self.present, self.in_reception) + (places_over,)
         self.datacollector.collect(self)
         self.day += 1
 
@@ -359,7 +361,7 @@ class MigrationModel(mesa.Model):
         """Each government sees its own places' worst transit pressure (among places with reception
         capacity; 0 if none), how many are over capacity, and the crossings into the country
         (government.OBSERVED: the columns of government_observed, one row a government)."""
-        observe_countries(self.network.place_country, self.present, self.capacity_today,
+        observe_countries(self.network.place_country, self.transit_pressure(), self.present, self.capacity_today,
                           self.record_events[day, :, kernels.EV_CROSSINGS], self.government_observed)
 
     def run(self, progress: bool = False) -> "MigrationModel":

@@ -41,7 +41,9 @@ from simulation import counter_rng, invariants, kernels, routing, smuggling  # n
 
 
 def write_perf_map(path: Path) -> int:
-    """Every compiled function of the engine's modules, with its address and size, for perf."""
+    """Every compiled function of the engine's modules, with its address and size, for perf.
+    Reads Numba's internals (a library's `_final_module` and `_linking_libraries`, numba 0.68):
+    a profiling aid, not part of the package, so it may need a change with a new Numba."""
     from numba.core.registry import CPUDispatcher
 
     names: dict[int, str] = {}

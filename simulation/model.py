@@ -17,7 +17,7 @@ from .government import OBSERVED, Government, observe as observe_countries
 from .inflow import daily_arrivals
 from .policy import GOVERNMENT_SETTINGS, DailyPolicy
 from .population import BYTES_PER_AGENT, Population
-from .routing import ReversedGraph, edge_costs, edge_fares, route_choice_tables, unfamiliarity_costs
+from .routing import edge_costs, edge_fares, route_tables, unfamiliarity_costs
 from .pathways import PathwayPools
 from .scenario import Scenario
 from .smuggling import SmugglingMarket
@@ -167,7 +167,6 @@ class MigrationModel(mesa.Model):
         # smuggling market by country: seats, requests, seated, price multiplier, mean fee
         self.record_smuggling = np.zeros((n_days, n_countries, 5))
         self._last_edge_cost: np.ndarray | None = None
-        self._graphs: dict[bytes, ReversedGraph] = {}  # by pattern of open edges; a run has a few
         self.cost_to_go: np.ndarray | None = None
 
     # -------------------------------------------------------------- policies
@@ -183,7 +182,7 @@ class MigrationModel(mesa.Model):
             self._levered = None
         key = (active, responses)
         if self._levered is not None and self._levered[0] == key:
-            policy = self._levered[1].copy()  # the same pure levers and responses as yesterday
+            policy = self._levered[1].repriced()  # the same pure levers and responses as yesterday
         else:
             policy = self._base_policy.copy()  # levers change today's copy
             for lever in active:
@@ -236,15 +235,9 @@ class MigrationModel(mesa.Model):
         cost = edge_costs(network, self.behaviour, self.edge_fare, policy, self.transit_pressure(),
                           self._unfamiliarity())
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
-            # Money needed to take an edge at all: its fare, plus the fee where a smuggler is required.
-            need = self.edge_fare + np.where(network.smuggler_required, np.nan_to_num(policy.smuggling_fee_eur), 0.0)
-            pattern = policy.open.tobytes()
-            graph = self._graphs.get(pattern)
-            if graph is None:
-                graph = self._graphs[pattern] = ReversedGraph(network, policy.open)
-            self.cost_to_go = graph.cost_to_go(cost, self.destination_places)
-            self.route_cumulative, self.route_need_eur = route_choice_tables(
-                network, cost, self.cost_to_go, self.behaviour.route_choice_sharpness_per_eur, need)
+            self.cost_to_go, self.route_cumulative, self.route_need_eur = route_tables(
+                network, cost, self.edge_fare, policy.smuggling_fee_eur, self.destination_places,
+                self.behaviour.route_choice_sharpness_per_eur)
             self._last_edge_cost = cost
         return cost
 
@@ -265,9 +258,6 @@ class MigrationModel(mesa.Model):
         self.capacity_today = policy.reception_capacity
         cost = self._update_routes(policy)
 
-        self.revenue_today[:] = 0.0
-        self.smuggler_requests[:] = 0
-        self.smuggler_seated[:] = 0
         arrivals_today = self.arrivals[day]
         self.entered_total += int(self.entries_by_country[day].sum())
         arrays = population.arrays()
@@ -279,11 +269,8 @@ class MigrationModel(mesa.Model):
         # The kernels write today's counts into the first `chunks` rows only (chunks depend on
         # the number of slots), so only those are cleared and summed.
         chunks = kernels.chunks_for(population.n_active)
-        self.events_buffer[:chunks] = 0
-        self.departures_buffer[:chunks] = 0
-        self.requests_buffer[:chunks] = 0
-        self.present_buffer[:chunks] = 0
-        self.events_buffer[0, :, kernels.EV_ENTRIES] = self.entries_by_country[day]
+        kernels.start_day(chunks, self.events_buffer, self.departures_buffer, self.requests_buffer, self.present_buffer,
+                          self.revenue_today, self.smuggler_requests, self.smuggler_seated, self.entries_by_country[day])
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
         group_params, country_policy, any_cap, any_pool = self._policy_tables(policy)
         kernels.decide_day(
@@ -326,24 +313,16 @@ class MigrationModel(mesa.Model):
             population.n_active = kernels.compact(*arrays, population.n_active)
             population.n_gone = 0
 
-        self.record_events[day] = self.events_buffer[:chunks].sum(axis=0)
-        self.record_revenue[day] = self.revenue_today
-        departures = self.departures_buffer[:chunks].sum(axis=0)
-        self.record_departures[day] = departures[kernels.DEP_ALL]
-        self.crossed_so_far += departures[kernels.DEP_IRREGULAR]
-        self.record_stocks[day] = self.stocks
+        kernels.record_day(day, chunks, self.events_buffer, self.departures_buffer, self.revenue_today, self.stocks,
+                           self.present, self.in_reception, self.capacity_today, policy.smuggler_seats_per_day,
+                           self.smuggler_requests, self.smuggler_seated, self.market.price_multiplier,
+                           self.market.mean_fee(policy), self.record_events,
+                           self.record_departures, self.record_revenue, self.record_stocks, self.record_present,
+                           self.record_in_reception, self.record_capacity, self.record_smuggling, self.crossed_so_far)
         invariants.check_day(self, self.check_level)
-        self.record_present[day] = self.present
-        self.record_in_reception[day] = self.in_reception
-        self.record_capacity[day] = self.capacity_today
         n_pools = len(self.pathways.levers)
         self.record_pathways[day, :, 0] = self.pathways.issued[:n_pools]  # running total
         self.record_pathways[day, :, 1] = self.pathways.remaining[:n_pools]
-        self.record_smuggling[day, :, 0] = policy.smuggler_seats_per_day
-        self.record_smuggling[day, :, 1] = self.smuggler_requests
-        self.record_smuggling[day, :, 2] = self.smuggler_seated
-        self.record_smuggling[day, :, 3] = self.market.price_multiplier
-        self.record_smuggling[day, :, 4] = self.market.mean_fee(policy)
         self._governments_observe(day)
         self.agents.do("step")
         places_over = int(self.government_observed[:, OBSERVED.index("places_over_capacity")].sum())

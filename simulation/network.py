@@ -60,6 +60,10 @@ class Network:
 
     def __post_init__(self) -> None:
         self.index = {place: i for i, place in enumerate(self.place_ids)}
+        # The edges into each place (edges in_edges[in_start[i]:in_start[i+1]] lead to place i), for
+        # the cost-to-go search, which walks the edges backwards from each destination.
+        self.in_edges = np.argsort(self.edge_to, kind="stable").astype(np.int64)
+        self.in_start = np.searchsorted(self.edge_to[self.in_edges], np.arange(self.n_places + 1)).astype(np.int64)
         # The country a border edge leads into (-1 inside a country): whose border rules apply.
         self.edge_entered_country = np.where(
             self.crosses_border, self.place_country[self.edge_to], -1).astype(np.int16)

@@ -8,7 +8,7 @@ lever act on one crossing, one country's borders, or the whole route alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -105,6 +105,12 @@ class DailyPolicy:
 
     def copy(self) -> "DailyPolicy":
         return DailyPolicy(**{field.name: getattr(self, field.name).copy() for field in fields(self)})
+
+    def repriced(self) -> "DailyPolicy":
+        """A policy sharing this one's arrays but for the smuggling fees, copied for the market to
+        price today. Once levers and responses have made a policy, only the market writes into it,
+        so a day that reuses yesterday's levered policy needs no other copy (25 arrays, ~10 us a day)."""
+        return replace(self, smuggling_fee_eur=self.smuggling_fee_eur.copy())
 
     # Policy fields that are probabilities or shares.
     SHARES = ("detection", "pushback_share", "detention_share", "smuggled_detection", "readmission_share",

@@ -7,16 +7,15 @@ entered country's detection x (pushback + detention) share x detection_cost_eur)
 the place it leads to adds crowding_cost_eur per unit of transit pressure above 1 (yesterday's,
 as people hear of it); a crossing few have used adds what is left of unfamiliar_crossing_cost_eur
 (`unfamiliarity_costs`). Costs change with policy and crowding, so cost-to-go is recomputed
-whenever any edge cost changes (scipy's Dijkstra on the reversed graph)."""
+whenever any edge cost changes (Dijkstra on the edges taken backwards, `_cost_to`)."""
 
 from __future__ import annotations
 
+import heapq
 import math
 
 import numpy as np
 from numba import njit
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from .network import Network
 
@@ -77,62 +76,77 @@ def _edge_costs(travel_days, fares, crossing, smuggler_required, edge_to, fees, 
     return cost
 
 
-def cost_to_go(network: Network, cost: np.ndarray, edge_open: np.ndarray, destinations: np.ndarray) -> np.ndarray:
-    """float64 [destination, place]: cheapest cost from each place to each destination (inf: no way).
-    One-off; the model keeps a ReversedGraph per pattern of open edges instead."""
-    return ReversedGraph(network, edge_open).cost_to_go(cost, destinations)
+@njit(cache=True)
+def money_needed(fares, smuggler_required, fees):
+    """Money needed to take each edge at all: its fare, plus the fee where a smuggler is required
+    (as numpy's nan_to_num reads the fee: a missing fee, NaN, adds nothing; an infinite one the
+    largest float)."""
+    need = fares.copy()
+    for e in range(need.shape[0]):
+        if smuggler_required[e]:
+            fee = fees[e]
+            if np.isnan(fee):
+                fee = 0.0
+            elif np.isinf(fee):
+                fee = np.finfo(np.float64).max if fee > 0 else -np.finfo(np.float64).max
+            need[e] += fee
+    return need
 
 
-class ReversedGraph:
-    """The open edges as a reversed graph for scipy's Dijkstra, built once for one pattern of
-    open crossings; each day only the edge weights change. Parallel edges (two modes between
-    one pair of places) count once, at the cheaper cost."""
+def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np.ndarray, destinations: np.ndarray,
+                 sharpness: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The day's route-choice inputs from the edge costs, fares and smuggling fees, per destination:
 
-    def __init__(self, network: Network, edge_open: np.ndarray):
-        n = network.n_places
-        usable = edge_open.astype(bool)
-        heads = network.edge_to[usable].astype(np.int64)
-        tails = network.edge_from[usable].astype(np.int64)
-        # Pairs sorted by head then tail are the CSR order of the reversed graph (rows = heads).
-        pairs, pair_of_edge = np.unique(heads * n + tails, return_inverse=True)
-        self.n_pairs = len(pairs)
-        # The usable edges in pair order, and where each pair's run of edges starts (for reduceat).
-        self.edge_order = np.flatnonzero(usable)[np.argsort(pair_of_edge, kind="stable")]
-        self.pair_starts = np.searchsorted(np.sort(pair_of_edge), np.arange(self.n_pairs))
-        # The graph's structure is fixed; each day only its weights (the matrix's data) change.
-        self.graph = csr_matrix((np.ones(self.n_pairs), pairs % n, np.searchsorted(pairs // n, np.arange(n + 1))),
-                                shape=(n, n))
-
-    def cost_to_go(self, cost: np.ndarray, destinations: np.ndarray) -> np.ndarray:
-        """float64 [destination, place]: cheapest cost from each place to each destination (inf: no way)."""
-        if self.n_pairs:
-            self.graph.data[:] = np.minimum.reduceat(cost[self.edge_order], self.pair_starts)
-        return dijkstra(self.graph, directed=True, indices=destinations)
-
-
-def route_choice_tables(network: Network, cost: np.ndarray, to_go: np.ndarray, sharpness: float,
-                        need_eur: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Precomputed softmax for people who can pay for every option, per destination:
-
-    - cumulative [destination, edge]: the running sum of choice probabilities over each place's
-      out-edges (CSR order), ending at 1 at the place's last usable edge;
-    - need [destination, place]: the most money any usable out-edge asks (fare, plus a required
-      smuggler's fee); inf where no edge leads on.
+    - to_go [destination, place]: the cheapest cost from each place to the destination (inf: no
+      way; a closed edge costs inf, so it is no way);
+    - cumulative [destination, edge]: the precomputed softmax for people who can pay for every
+      option, as the running sum of choice probabilities over each place's out-edges (CSR
+      order), ending at 1 at the place's last usable edge;
+    - need [destination, place]: the most money any usable out-edge asks (`money_needed`: fare,
+      plus a required smuggler's fee); inf where no edge leads on.
 
     Someone with at least `need` draws from the table; anyone poorer takes the kernel's slow
-    path, which leaves out what they cannot pay. Both give the same distribution."""
-    n_destinations = to_go.shape[0]
+    path, which leaves out what they cannot pay. Both give the same distribution. One compiled
+    call: the model makes these every day the costs change, and as numpy and scipy calls they
+    took ~65 us a day."""
+    n_destinations = len(destinations)
+    to_go = np.empty((n_destinations, network.n_places))
     cumulative = np.zeros((n_destinations, network.n_edges))
     need = np.full((n_destinations, network.n_places), np.inf)
-    for d in range(n_destinations):
-        _choice_table(cost, to_go[d], float(sharpness), need_eur, network.edge_to, network.out_start,
-                      cumulative[d], need[d])
-    return cumulative, need
+    _route_tables(cost, money_needed(fares, network.smuggler_required, fees), network.edge_from, network.edge_to,
+                  network.out_start, network.in_start, network.in_edges, destinations, float(sharpness), to_go,
+                  cumulative, need)
+    return to_go, cumulative, need
+
+
+@njit(cache=True)
+def _cost_to(target, cost, edge_from, in_start, in_edges, dist):
+    """Dijkstra from `target` over the edges taken backwards: `dist[p]` is the cheapest cost from
+    place p to `target`. Compiled, with numba's heapq: scipy's dijkstra spends ~35 us a call on
+    checking its input for ~2 us of search, and the model runs this every day. The sums are
+    formed as scipy forms them (cost so far + edge cost), so the distances are the same to the
+    bit (tests/test_routing.py compares them with scipy's)."""
+    dist[:] = np.inf
+    dist[target] = 0.0
+    done = np.zeros(dist.shape[0], dtype=np.bool_)
+    heap = [(0.0, np.int64(target))]
+    while len(heap) > 0:
+        so_far, head = heapq.heappop(heap)
+        if done[head]:
+            continue  # an older, dearer entry for a place already settled
+        done[head] = True
+        for k in range(in_start[head], in_start[head + 1]):
+            e = in_edges[k]
+            tail = np.int64(edge_from[e])
+            candidate = so_far + cost[e]
+            if candidate < dist[tail]:
+                dist[tail] = candidate
+                heapq.heappush(heap, (candidate, tail))
 
 
 @njit(cache=True)
 def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulative, need):
-    """One destination's row of route_choice_tables, place by place over the CSR out-edges.
+    """One destination's rows of route_tables' choice tables, place by place over the CSR out-edges.
     Compiled: this runs every day the costs change, and numpy's version cost ~80 us a day."""
     for p in range(out_start.shape[0] - 1):
         first, stop = out_start[p], out_start[p + 1]
@@ -159,3 +173,11 @@ def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulati
             running += cumulative[e]
             cumulative[e] = running / weight_sum
         need[p] = most
+
+
+@njit(cache=True)
+def _route_tables(cost, need_eur, edge_from, edge_to, out_start, in_start, in_edges, destinations, sharpness, to_go,
+                  cumulative, need):
+    for d in range(destinations.shape[0]):
+        _cost_to(np.int64(destinations[d]), cost, edge_from, in_start, in_edges, to_go[d])
+        _choice_table(cost, to_go[d], sharpness, need_eur, edge_to, out_start, cumulative[d], need[d])

@@ -142,7 +142,7 @@ def case_data(people: int, days: int) -> dict:
     import simulation
     from simulation import kernels
     from simulation.inflow import daily_arrivals
-    from simulation.routing import cost_to_go, edge_costs, route_choice_tables
+    from simulation.routing import edge_costs, route_tables
 
     scenario = benchmark_scenario(people, days)
     network = scenario.network
@@ -150,10 +150,9 @@ def case_data(people: int, days: int) -> dict:
     policy = model.policy_today()
     pressure = np.zeros(network.n_places)
     cost = edge_costs(network, scenario.spec.behaviour, model.edge_fare, policy, pressure)
-    to_go = cost_to_go(network, cost, policy.open, model.destination_places)
-    need = model.edge_fare + np.where(network.smuggler_required, np.nan_to_num(policy.smuggling_fee_eur), 0.0)
-    cumulative, need_eur = route_choice_tables(
-        network, cost, to_go, scenario.spec.behaviour.route_choice_sharpness_per_eur, need)
+    to_go, cumulative, need_eur = route_tables(network, cost, model.edge_fare, policy.smuggling_fee_eur,
+                                               model.destination_places,
+                                               scenario.spec.behaviour.route_choice_sharpness_per_eur)
     if float(np.min(model.budget_log_median)) < np.log(np.nanmax(need_eur[np.isfinite(need_eur)])):
         raise SystemExit("peers case: budgets do not cover every option")
 

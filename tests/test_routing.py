@@ -1,0 +1,64 @@
+"""Route-choice inputs (simulation/routing.py): the compiled cost-to-go search gives scipy's
+Dijkstra distances to the bit, and the choice tables are probability tables."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+import simulation
+from simulation.routing import money_needed, route_tables
+
+NETWORK = simulation.load_scenario(simulation.DEFAULT_SCENARIO).network
+DESTINATIONS = np.array([NETWORK.index[p] for p in NETWORK.destinations], dtype=np.int64)
+
+
+def scipy_cost_to_go(cost: np.ndarray) -> np.ndarray:
+    """The reference: scipy's Dijkstra from each destination on the reversed graph of the open
+    (finite-cost) edges, parallel edges at their cheaper cost."""
+    n = NETWORK.n_places
+    weight = np.full((n, n), np.inf)
+    for e in np.flatnonzero(np.isfinite(cost)):
+        head, tail = NETWORK.edge_to[e], NETWORK.edge_from[e]
+        weight[head, tail] = min(weight[head, tail], cost[e])
+    rows, columns = np.nonzero(np.isfinite(weight))
+    graph = csr_matrix((weight[rows, columns], (rows, columns)), shape=(n, n))
+    return dijkstra(graph, directed=True, indices=DESTINATIONS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), closed_share=st.sampled_from([0.0, 0.1, 0.4]),
+       spread=st.sampled_from([1.0, 1e3, 1e6]))
+def test_cost_to_go_is_scipys_dijkstra_to_the_bit(seed, closed_share, spread):
+    rng = np.random.default_rng(seed)
+    cost = rng.uniform(1e-6, spread, NETWORK.n_edges)
+    cost[rng.random(NETWORK.n_edges) < closed_share] = np.inf  # closed edges cost inf
+    fares = rng.uniform(0, 100, NETWORK.n_edges)
+    fees = rng.uniform(0, 3000, NETWORK.n_edges)
+    to_go, cumulative, need = route_tables(NETWORK, cost, fares, fees, DESTINATIONS, 0.01)
+    expected = scipy_cost_to_go(cost)
+    assert np.array_equal(to_go, expected)  # same sums in the same order: identical, infinities included
+
+    # The choice tables: at a place with a way on, the running shares end at exactly 1 and the
+    # money needed is finite; elsewhere the shares are 0 and the need is inf.
+    for d in range(len(DESTINATIONS)):
+        for p in range(NETWORK.n_places):
+            first, stop = NETWORK.out_start[p], NETWORK.out_start[p + 1]
+            ways_on = [e for e in range(first, stop) if np.isfinite(cost[e] + to_go[d, NETWORK.edge_to[e]])]
+            if ways_on:
+                assert cumulative[d, stop - 1] == 1.0
+                assert np.all(np.diff(cumulative[d, first:stop]) >= 0)
+                assert need[d, p] == max(money_needed(fares, NETWORK.smuggler_required, fees)[ways_on])
+            else:
+                assert np.all(cumulative[d, first:stop] == 0) and need[d, p] == np.inf
+
+
+def test_money_needed_reads_a_fee_as_numpy_nan_to_num_does():
+    fares = np.array([10.0, 20.0, 30.0, 40.0])
+    required = np.array([True, True, True, False])
+    fees = np.array([np.nan, np.inf, 500.0, 700.0])
+    expected = fares + np.where(required, np.nan_to_num(fees), 0.0)
+    assert np.array_equal(money_needed(fares, required, fees), expected)

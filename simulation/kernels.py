@@ -154,43 +154,58 @@ _EPS = 1e-5
 def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
                  state_days, entry_day, n_active, next_id, arrivals_today, streams, day,
                  group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd):
-    """Append today's entrants; returns (n_active, next_id)."""
+    """Append today's entrants (arrivals_today: place x (group..., any group)) in place order, then
+    group slot order; returns (n_active, next_id). The k-th entrant of the day takes slot
+    n_active + k and identity next_id + k, and everything drawn for it depends on its identity
+    only, so the entrants are made in parallel with the same result as one serial pass. The
+    driver is serial for the reason given in allocate_reception."""
+    ends = np.cumsum(arrivals_today.ravel())  # entrants up to and including each (place, slot) cell
+    total = ends[-1] if ends.shape[0] else 0
+    if total > 0:
+        _make_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                       state_days, entry_day, n_active, next_id, total, ends, arrivals_today.shape[1], streams, day,
+                       group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd)
+    return n_active + total, next_id + total
+
+
+@njit(cache=True, parallel=True)
+def _make_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                   state_days, entry_day, n_active, next_id, total, ends, slots, streams, day,
+                   group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd):
     n_groups = group_cumulative_share.shape[0]
     n_destinations = destination_cumulative_share.shape[1]
-    for p in range(arrivals_today.shape[0]):
-        for slot in range(n_groups + 1):
-            for _ in range(arrivals_today[p, slot]):
-                i = n_active
-                identity = next_id
-                if slot < n_groups:
-                    g = slot
-                else:
-                    u = draw(streams, STREAM_GROUP, identity)
-                    g = 0
-                    while g < n_groups - 1 and u >= group_cumulative_share[g]:
-                        g += 1
-                u = draw(streams, STREAM_DESTINATION, identity)
-                d = 0
-                while d < n_destinations - 1 and u >= destination_cumulative_share[g, d]:
-                    d += 1
-                # Box-Muller from two independent draws for a log-normal budget.
-                u1 = draw(streams, STREAM_BUDGET_A, identity)
-                u2 = draw(streams, STREAM_BUDGET_B, identity)
-                normal = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
-                agent_id[i] = identity
-                place[i] = p
-                edge[i] = -1
-                remaining_days[i] = 0.0
-                state[i] = NEW  # decides today how, or whether, to go on
-                sheltered[i] = 0
-                group[i] = g
-                destination[i] = d
-                budget_eur[i] = math.exp(budget_log_median[g] + budget_log_sd[g] * normal)
-                state_days[i] = 0
-                entry_day[i] = day
-                n_active += 1
-                next_id += 1
-    return n_active, next_id
+    for k in prange(total):
+        cell = np.searchsorted(ends, k, side="right")  # the (place, slot) cell of the k-th entrant
+        p = cell // slots
+        slot = cell % slots
+        i = n_active + k
+        identity = next_id + k
+        if slot < n_groups:
+            g = slot
+        else:
+            u = draw(streams, STREAM_GROUP, identity)
+            g = 0
+            while g < n_groups - 1 and u >= group_cumulative_share[g]:
+                g += 1
+        u = draw(streams, STREAM_DESTINATION, identity)
+        d = 0
+        while d < n_destinations - 1 and u >= destination_cumulative_share[g, d]:
+            d += 1
+        # Box-Muller from two independent draws for a log-normal budget.
+        u1 = draw(streams, STREAM_BUDGET_A, identity)
+        u2 = draw(streams, STREAM_BUDGET_B, identity)
+        normal = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+        agent_id[i] = identity
+        place[i] = p
+        edge[i] = -1
+        remaining_days[i] = 0.0
+        state[i] = NEW  # decides today how, or whether, to go on
+        sheltered[i] = 0
+        group[i] = g
+        destination[i] = d
+        budget_eur[i] = math.exp(budget_log_median[g] + budget_log_sd[g] * normal)
+        state_days[i] = 0
+        entry_day[i] = day
 
 
 @njit(cache=True, inline="always")

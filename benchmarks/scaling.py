@@ -5,8 +5,10 @@ and one replicate of the whole 2015-2016 crisis at one agent per person, cold an
     python benchmarks/scaling.py --world fixed      # the same sizes in the baseline's own world
     python benchmarks/scaling.py --sizes 100000,1000000 --repeats 1 --no-history
 
-Each case runs in a fresh child process (engine_speed.py's size case), so its peak memory is its
-own; all children share one fresh Numba cache directory (NUMBA_CACHE_DIR), deleted at the end.
+Each timed run is a fresh child process (engine_speed.py's size case), so its peak memory is its
+own. The runs go in rounds, every size once a round (--repeats rounds), so that a drift in the
+machine's speed hits every size alike. All children share one fresh Numba cache directory
+(NUMBA_CACHE_DIR), deleted at the end.
 Progress goes to stderr and the tables to stdout. See README.md.
 """
 
@@ -86,7 +88,8 @@ def main() -> int:
                         help="people per case, comma-separated (default 10^4, 10^5, 10^6, 5*10^6)")
     parser.add_argument("--days", type=int, default=100, help="days to run each case (default 100)")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="timed runs per case (median reported); every size gets them, as the flatness verdict "
+                        help="rounds: each round times every size in a fresh process (once, or up to 5 times "
+                             "below 10^6 people; median of all reported); interleaved, as the flatness verdict "
                              "compares sizes and one run can be 10 %% off on this VM")
     parser.add_argument("--world", choices=("scaled", "fixed"), default="scaled",
                         help="scaled: smuggler seats and reception grow with the people (same work per person); "
@@ -111,19 +114,42 @@ def main() -> int:
             log("warming the Numba cache with an untimed small case ...")
             run_child([sys.executable, str(Path(engine_speed.__file__).resolve()), "--size-case", "10000",
                        "--days", str(engine_speed.INFLOW_DAYS), "--repeats", "1", "--world", args.world], env, work)
-        cases = []
-        for people in sizes:
-            repeats = args.repeats
-            log(f"case {people:,} people ({args.world} world), {args.days} days, {repeats} timed run(s) ...")
-            data, wall, _ = run_child(
-                [sys.executable, str(Path(engine_speed.__file__).resolve()), "--size-case", str(people),
-                 "--days", str(args.days), "--repeats", str(repeats), "--world", args.world], env, work)
-            cases.append(data)
-            log(f"  done in {wall:.1f} s")
+        # Rounds of every size, each size in a fresh process a round: the machine's speed drifts
+        # over minutes on this VM, and the flatness verdict compares sizes, so each size gets runs
+        # in every stretch of time instead of all its runs in one stretch.
+        runs_of: dict[int, list[dict]] = {people: [] for people in sizes}
+        for round_number in range(1, args.repeats + 1):
+            for people in sizes:
+                runs = runs_per_round(people)
+                log(f"round {round_number}/{args.repeats}: {people:,} people ({args.world} world), {args.days} days, "
+                    f"{runs} timed run(s) ...")
+                data, wall, _ = run_child(
+                    [sys.executable, str(Path(engine_speed.__file__).resolve()), "--size-case", str(people),
+                     "--days", str(args.days), "--repeats", str(runs), "--world", args.world], env, work)
+                runs_of[people].append(data)
+                log(f"  done in {wall:.1f} s")
+        cases = [merge_rounds(runs_of[people]) for people in sizes]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(report(info, args, sizes, cases, history, time.perf_counter() - started))
     return 0
+
+
+def runs_per_round(people: int) -> int:
+    """Timed runs of one size in one round. Below a million people a day loop takes a tenth of a
+    second or so, and a moment's noise on this VM moves one run by 10-40 %, so the small sizes
+    get up to five runs a round (a few seconds); the median is over all of a size's runs."""
+    return max(1, min(5, 500_000 // people))
+
+
+def merge_rounds(children: list[dict]) -> dict:
+    """One size's case from its rounds: every timed run, and the memory of the process that peaked
+    highest (its own RSS before the model, so the growth is one process's)."""
+    peak = max(children, key=lambda child: child["peak_rss_kb"])
+    runs = [run for child in children for run in child["runs"]]
+    if len({run["agent_steps"] for run in runs}) != 1:
+        raise SystemExit(f"{peak['people']:,} people: agent_steps differ between rounds of the same seed")
+    return {**peak, "runs": runs}
 
 
 def rate_of(case: dict) -> float:
@@ -142,7 +168,7 @@ def report(info, args, sizes, cases, history, total_s) -> str:
         f"cases: bundled network and behaviour (scenarios/baseline.toml), N people entering over "
         f"{engine_speed.INFLOW_MONTH} at the sea entry places, {args.days} days; {world}",
         "",
-        "Scaling (day loop; median of the timed runs; each size a fresh process)",
+        "Scaling (day loop; median of the timed runs, taken in rounds of every size, each size a fresh process a round)",
     ]
     rows = []
     for case in cases:

@@ -159,23 +159,35 @@ def add_entrants(agent_id, place, edge, remaining_days, state, sheltered, group,
     n_active + k and identity next_id + k, and everything drawn for it depends on its identity
     only, so the entrants are made in parallel with the same result as one serial pass. The
     driver is serial for the reason given in allocate_reception."""
-    ends = np.cumsum(arrivals_today.ravel())  # entrants up to and including each (place, slot) cell
-    total = ends[-1] if ends.shape[0] else 0
+    n_places, slots = arrivals_today.shape
+    total = 0
+    for p in range(n_places):
+        for slot in range(slots):
+            total += arrivals_today[p, slot]
     if total > 0:
+        # The (place, slot) cell of each of today's entrants, in order (a loop: np.cumsum with
+        # np.searchsorted took seconds more to compile).
+        cell_of = np.empty(total, dtype=np.int64)
+        k = 0
+        for p in range(n_places):
+            for slot in range(slots):
+                for _ in range(arrivals_today[p, slot]):
+                    cell_of[k] = p * slots + slot
+                    k += 1
         _make_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                       state_days, entry_day, n_active, next_id, total, ends, arrivals_today.shape[1], streams, day,
+                       state_days, entry_day, n_active, next_id, total, cell_of, slots, streams, day,
                        group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd)
     return n_active + total, next_id + total
 
 
 @njit(cache=True, parallel=True)
 def _make_entrants(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
-                   state_days, entry_day, n_active, next_id, total, ends, slots, streams, day,
+                   state_days, entry_day, n_active, next_id, total, cell_of, slots, streams, day,
                    group_cumulative_share, destination_cumulative_share, budget_log_median, budget_log_sd):
     n_groups = group_cumulative_share.shape[0]
     n_destinations = destination_cumulative_share.shape[1]
     for k in prange(total):
-        cell = np.searchsorted(ends, k, side="right")  # the (place, slot) cell of the k-th entrant
+        cell = cell_of[k]
         p = cell // slots
         slot = cell % slots
         i = n_active + k
@@ -880,15 +892,18 @@ def day_totals(stocks, present, in_reception):
 def start_day(chunks, events, departures, requests, present_by_chunk, revenue, smuggler_requests, smuggler_seated,
               entries_today):
     """Clear today's per-chunk count rows (the kernels use the first `chunks`, which depend on the
-    number of slots) and the day's smuggling totals; today's entries by country go into chunk 0's row."""
-    events[:chunks] = 0
-    departures[:chunks] = 0
-    requests[:chunks] = 0
-    present_by_chunk[:chunks] = 0
-    revenue[:] = 0.0
-    smuggler_requests[:] = 0
-    smuggler_seated[:] = 0
-    events[0, :, EV_ENTRIES] = entries_today
+    number of slots) and the day's smuggling totals; today's entries by country go into chunk 0's row.
+    (Loops and `fill`, not slice assignments: those take seconds to compile.)"""
+    for chunk in range(chunks):
+        events[chunk].fill(0)
+        departures[chunk].fill(0)
+        requests[chunk].fill(0)
+        present_by_chunk[chunk].fill(0)
+    revenue.fill(0.0)
+    smuggler_requests.fill(0)
+    smuggler_seated.fill(0)
+    for c in range(entries_today.shape[0]):
+        events[0, c, EV_ENTRIES] = entries_today[c]
 
 
 @njit(cache=True)
@@ -900,9 +915,18 @@ def record_day(day, chunks, events, departures, revenue, stocks, present, in_rec
     smuggling market by country (seats, requests, seated, price multiplier, mean fee: the columns
     of record_smuggling); and the day's departures on the irregular route added to the running
     crossings per edge (route knowledge)."""
-    record_events[day] = events[0]
-    for chunk in range(1, chunks):
-        record_events[day] += events[chunk]
+    for c in range(events.shape[1]):
+        for column in range(events.shape[2]):
+            total = 0
+            for chunk in range(chunks):
+                total += events[chunk, c, column]
+            record_events[day, c, column] = total
+        record_revenue[day, c] = revenue[c]
+        record_smuggling[day, c, 0] = seats[c]
+        record_smuggling[day, c, 1] = requests[c]
+        record_smuggling[day, c, 2] = seated[c]
+        record_smuggling[day, c, 3] = price_multiplier[c]
+        record_smuggling[day, c, 4] = mean_fee[c]
     for e in range(departures.shape[2]):
         everyone = 0
         irregular = 0
@@ -911,14 +935,9 @@ def record_day(day, chunks, events, departures, revenue, stocks, present, in_rec
             irregular += departures[chunk, DEP_IRREGULAR, e]
         record_departures[day, e] = everyone
         crossed_so_far[e] += irregular
-    record_revenue[day] = revenue
-    record_stocks[day] = stocks
-    record_present[day] = present
-    record_in_reception[day] = in_reception
-    record_capacity[day] = capacity
-    for c in range(record_smuggling.shape[1]):
-        record_smuggling[day, c, 0] = seats[c]
-        record_smuggling[day, c, 1] = requests[c]
-        record_smuggling[day, c, 2] = seated[c]
-        record_smuggling[day, c, 3] = price_multiplier[c]
-        record_smuggling[day, c, 4] = mean_fee[c]
+    for p in range(stocks.shape[0]):
+        for column in range(stocks.shape[1]):
+            record_stocks[day, p, column] = stocks[p, column]
+        record_present[day, p] = present[p]
+        record_in_reception[day, p] = in_reception[p]
+        record_capacity[day, p] = capacity[p]

@@ -48,7 +48,7 @@ TABLES = ("stocks", "reception", "pressure", "flows", "events", "smuggling", "pa
 # Stock states of people travelling: not yet at a destination, not at home, not finished.
 ON_ROUTE_STATES = ("waiting", "waiting_for_smuggler", "stuck_without_money", "detained", "in_transit",
                    "waiting_at_border", "held_for_return")
-DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "scipy", "pydantic", "matplotlib")
+DEPENDENCIES = ("numpy", "numba", "llvmlite", "mesa", "networkx", "pandas", "pyarrow", "pydantic", "matplotlib")
 
 
 class RunResult:

@@ -1,7 +1,7 @@
 """Numba kernels for one simulated day.
 
 1. `add_entrants`: new people appear at entry places (or origins) with a group, destination
-   and budget.
+   and budget (in parallel: each entrant's slot and draws follow from its place in the day's order).
 2. `decide_day` (parallel over chunks of consecutive agents): each active agent's own choices:
    decide whether and how to leave, count down detention, visa processing, asylum decisions and
    readmission, leave home again, claim asylum, take assisted return, rest, choose an out-edge
@@ -19,6 +19,8 @@
    chunks, with per-chunk quotas that reproduce the serial slot order exactly.
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
    whenever they are more than a quarter of the people on the route.
+5. Around them, `start_day` clears the day's per-chunk count buffers and `record_day` writes the
+   day's rows of the records.
 
 All draws are `uniform(key, stream, agent_id, day)`, computed as `draw(streams, stream, agent_id)`
 with `streams = counter_rng.day_streams(key, day)`, the first half of every hash, made once a day by

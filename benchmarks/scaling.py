@@ -168,7 +168,8 @@ def report(info, args, sizes, cases, history, total_s) -> str:
         f"cases: bundled network and behaviour (scenarios/baseline.toml), N people entering over "
         f"{engine_speed.INFLOW_MONTH} at the sea entry places, {args.days} days; {world}",
         "",
-        "Scaling (day loop; median of the timed runs, taken in rounds of every size, each size a fresh process a round)",
+        "Scaling (day loop; median of the timed runs, taken in rounds of every size, each size a fresh process "
+        "a round)",
     ]
     rows = []
     for case in cases:

@@ -417,7 +417,16 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
                country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days,
                smuggler_requests):
+    # The behaviour scalars, read once: inside the loop Numba cannot tell the agent arrays' stores
+    # from them, so each use was a fresh load (about 3 % of this kernel, one thread).
     sharpness = params[P_SHARPNESS]
+    claim_probability = params[P_CLAIM]
+    rest_probability = params[P_REST]
+    rough_sleeping_factor = params[P_ROUGH_FACTOR]
+    give_up_probability = params[P_GIVE_UP]
+    retry_probability = params[P_RETRY]
+    smuggler_use_probability = params[P_SMUGGLER_USE]
+    earnings_eur = params[P_EARNINGS]
     n_chunks = chunks_for(n_active)
     chunk_size = (n_active + n_chunks - 1) // n_chunks
     max_degree = 1
@@ -483,7 +492,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 if state_days[i] < 32000:
                     state_days[i] += 1
                 if s == STUCK_WITHOUT_MONEY:
-                    budget_eur[i] += params[P_EARNINGS]
+                    budget_eur[i] += earnings_eur
             d = destination[i]
             protection = group_params[g, GP_PROTECTION]
             for move in range(MAX_MOVES_PER_DAY):
@@ -492,7 +501,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 p = place[i]
                 c = place_country[p]
                 if first_decision:
-                    claim = params[P_CLAIM] * protection * country_policy[c, CP_CLAIM]
+                    claim = claim_probability * protection * country_policy[c, CP_CLAIM]
                     if claim > 0.0 and draw(streams, STREAM_ASYLUM, identity) < claim:
                         state[i] = CLAIMED_ASYLUM_IN_TRANSIT
                         events[chunk, c, EV_ASYLUM_CLAIMS] += 1
@@ -511,16 +520,16 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if state[i] == TURNED_BACK:
                         # Turned back at a border: may give up going on, else tries again today
                         # only with the retry chance.
-                        if params[P_GIVE_UP] > 0.0 and draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
+                        if give_up_probability > 0.0 and draw(streams, STREAM_GIVE_UP, identity) < give_up_probability:
                             _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
                                      chunk)
                             break
-                        if params[P_RETRY] <= 0.0 or draw(streams, STREAM_RETRY, identity) >= params[P_RETRY]:
+                        if retry_probability <= 0.0 or draw(streams, STREAM_RETRY, identity) >= retry_probability:
                             break
                         state[i] = AT_PLACE
-                    rest = params[P_REST] * place_rest_factor[p]
+                    rest = rest_probability * place_rest_factor[p]
                     if sheltered[i] == 0:
-                        rest *= params[P_ROUGH_FACTOR]
+                        rest *= rough_sleeping_factor
                     if rest > 0.0 and draw(streams, STREAM_REST, identity) < rest:
                         state[i] = AT_PLACE
                         break
@@ -565,7 +574,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     if not np.isfinite(best):
                         if short_of_money:
                             state[i] = STUCK_WITHOUT_MONEY
-                        elif params[P_GIVE_UP] > 0.0 and draw(streams, STREAM_GIVE_UP, identity) < params[P_GIVE_UP]:
+                        elif (give_up_probability > 0.0
+                              and draw(streams, STREAM_GIVE_UP, identity) < give_up_probability):
                             # No open way on to the destination (closed borders): may give up.
                             _give_up(i, c, place, edge, state, state_days, sheltered, group, group_params, events,
                                      chunk)
@@ -596,8 +606,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     fee = edge_fee_eur[e]
                     can_pay = np.isfinite(fee) and budget >= edge_fare_eur[e] + fee
                     wants = edge_smuggler_required[e] or (
-                        can_pay and params[P_SMUGGLER_USE] > 0.0
-                        and draw(streams, STREAM_SMUGGLER_CHOICE + move, identity) < params[P_SMUGGLER_USE])
+                        can_pay and smuggler_use_probability > 0.0
+                        and draw(streams, STREAM_SMUGGLER_CHOICE + move, identity) < smuggler_use_probability)
                     if wants:
                         # Seats are limited: seat_smugglers decides who crosses today. Everyone
                         # waiting for a seat asked today (yesterday's waiters decide again above).

@@ -269,8 +269,9 @@ class MigrationModel(mesa.Model):
         # The kernels write today's counts into the first `chunks` rows only (chunks depend on
         # the number of slots), so only those are cleared and summed.
         chunks = kernels.chunks_for(population.n_active)
-        kernels.start_day(chunks, self.events_buffer, self.departures_buffer, self.requests_buffer, self.present_buffer,
-                          self.revenue_today, self.smuggler_requests, self.smuggler_seated, self.entries_by_country[day])
+        kernels.start_day(chunks, self.events_buffer, self.departures_buffer, self.requests_buffer,
+                          self.present_buffer, self.revenue_today, self.smuggler_requests, self.smuggler_seated,
+                          self.entries_by_country[day])
         self.agent_steps += population.n_on_route  # everyone on the route is stepped once a day
         group_params, country_policy, any_cap, any_pool = self._policy_tables(policy)
         kernels.decide_day(

@@ -475,7 +475,6 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     continue
                 s = AT_PLACE
             time_left = 1.0
-            first_decision = True
             if s == IN_TRANSIT:
                 left = remaining_days[i] - 1.0
                 if left > _EPS:
@@ -486,18 +485,16 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                            destination_of_place, place_country, group_params, events, chunk, entry_day, day,
                            transit_days):
                     continue
-                time_left = -left
-                first_decision = False  # just arrived: no rest or claim decision today
+                time_left = -left  # just arrived: no rest or claim decision today
             else:
                 if state_days[i] < 32000:
                     state_days[i] += 1
                 if s == STUCK_WITHOUT_MONEY:
                     budget_eur[i] += earnings_eur
-            d = destination[i]
-            protection = group_params[g, GP_PROTECTION]
-            if first_decision:
-                # The day's first decisions come before the moves; one that ends the agent's day goes on
-                # to the next agent. (Inside the move loop, under a flag, they made it 4-8 % slower.)
+                protection = group_params[g, GP_PROTECTION]
+                # The day's first decisions (not for someone who has just arrived), before the moves; one
+                # that ends the agent's day goes on to the next agent. (Inside the move loop, under a
+                # flag, they made it 4-8 % slower.)
                 p = place[i]
                 c = place_country[p]
                 claim = claim_probability * protection * country_policy[c, CP_CLAIM]
@@ -532,6 +529,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 if rest > 0.0 and draw(streams, STREAM_REST, identity) < rest:
                     state[i] = AT_PLACE
                     continue
+            d = destination[i]
             for move in range(MAX_MOVES_PER_DAY):
                 if time_left <= _EPS:
                     break

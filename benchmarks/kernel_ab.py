@@ -12,7 +12,7 @@ revision (`simulation/kernels.py` with the `counter_rng.py` and `population.py` 
 second temporary package, so both are compiled alike in this process) on copies of the same saved days,
 in turns: per round and saved day, three runs of the old version and three of the new, the best of each. It reports
 the sum over the days for each round, and whether the two versions leave every argument identical (so a
-change meant to keep results can be checked at the same time). It resolves about 1 % here.
+change meant to keep results can be checked at the same time). It resolves about 2 % here.
 The older version must take the same arguments as the working tree's.
 """
 

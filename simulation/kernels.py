@@ -418,7 +418,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days,
                smuggler_requests):
     # The behaviour scalars, read once: inside the loop Numba cannot tell the agent arrays' stores
-    # from them, so each use was a fresh load (about 1 % of this kernel).
+    # from them, so each use was a fresh load (a gain of about 1 %, within what kernel_ab.py resolves).
     sharpness = params[P_SHARPNESS]
     claim_probability = params[P_CLAIM]
     rest_probability = params[P_REST]
@@ -494,7 +494,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 protection = group_params[g, GP_PROTECTION]
                 # The day's first decisions (not for someone who has just arrived), before the moves; one
                 # that ends the agent's day goes on to the next agent. (Inside the move loop, under a
-                # flag, they made it 4-8 % slower.)
+                # flag, they made it about 4 % slower on one thread.)
                 p = place[i]
                 c = place_country[p]
                 claim = claim_probability * protection * country_policy[c, CP_CLAIM]

@@ -89,5 +89,7 @@ def day_streams(key, day):
 
 @njit(cache=True, inline="always")
 def draw(streams, stream, agent):
-    """The same number as uniform(key, stream, agent, day), given streams = day_streams(key, day)."""
-    return draw_from(streams[stream], agent)
+    """The same number as uniform(key, stream, agent, day), given streams = day_streams(key, day).
+    (The stream is indexed as unsigned, so Numba does not test it for a negative index: see
+    kernels._index.)"""
+    return draw_from(streams[np.uint64(stream)], agent)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from .counter_rng import (
     STREAM_ASYLUM, STREAM_BUDGET_A, STREAM_BUDGET_B, STREAM_DESTINATION, STREAM_DETECTION,
@@ -125,6 +125,26 @@ AGENTS_PER_CHUNK_AT_LEAST = 4096
 def chunks_for(n_active):
     """How many chunks (rows of the per-chunk count buffers) the kernels use for n_active slots."""
     return min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
+
+
+@njit(cache=True, inline="always")
+def _spread(position, n_chunks):
+    """The chunk a parallel loop handles at `position`. Numba's threads each take a contiguous run
+    of positions; this gives thread t of T the chunks t, t + T, t + 2T, ... (and the next residue
+    when T does not divide n_chunks), so every thread gets chunks from the whole slot range: early
+    slots hold older journeys, late ones new entrants, and their work per agent differs. Which thread
+    runs a chunk changes nothing in the results (each chunk counts in its own row). decide_day on two
+    threads, the same saved days: 7-9 % faster; the other passes' work per agent is even, and they
+    showed no gain."""
+    threads = get_num_threads()
+    residue = 0
+    first = 0  # position of the first chunk of this residue
+    while True:
+        with_residue = (n_chunks - residue + threads - 1) // threads
+        if position < first + with_residue:
+            return residue + (position - first) * threads
+        first += with_residue
+        residue += 1
 
 
 @njit(cache=True, inline="always")
@@ -441,7 +461,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
     max_degree = 1
     for p in range(out_start.shape[0] - 1):
         max_degree = max(max_degree, out_start[p + 1] - out_start[p])
-    for chunk_number in prange(n_chunks):
+    for position in prange(n_chunks):
+        chunk_number = _spread(position, n_chunks)
         chunk = _index(chunk_number)
         totals = np.empty(max_degree)  # scratch for route choice, one per chunk
         start = chunk_number * chunk_size

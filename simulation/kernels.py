@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import get_num_threads, njit, prange
+from numba import njit, prange
 
 from .counter_rng import (
     STREAM_ASYLUM, STREAM_BUDGET_A, STREAM_BUDGET_B, STREAM_DESTINATION, STREAM_DETECTION,
@@ -128,15 +128,15 @@ def chunks_for(n_active):
 
 
 @njit(cache=True, inline="always")
-def _spread(position, n_chunks):
-    """The chunk a parallel loop handles at `position`. Numba's threads each take a contiguous run
-    of positions; this gives thread t of T the chunks t, t + T, t + 2T, ... (and the next residue
-    when T does not divide n_chunks), so every thread gets chunks from the whole slot range: early
-    slots hold older journeys, late ones new entrants, and their work per agent differs. Which thread
-    runs a chunk changes nothing in the results (each chunk counts in its own row). decide_day on two
-    threads, the same saved days: 7-9 % faster; the other passes' work per agent is even, and they
-    showed no gain."""
-    threads = get_num_threads()
+def _spread(position, n_chunks, threads):
+    """The chunk a parallel loop over `threads` threads handles at `position`. Numba's threads each
+    take a contiguous run of positions; this gives thread t of T the chunks t, t + T, t + 2T, ... (and
+    the next residue when T does not divide n_chunks), so every thread gets chunks from the whole
+    slot range: early slots hold older journeys, late ones new entrants, and their work per agent
+    differs. Which thread runs a chunk changes nothing in the results (each chunk counts in its own
+    row). decide_day on two threads, the same saved days: 7-9 % faster; the other passes' work per
+    agent is even, and they showed no gain. (The caller passes numba.get_num_threads(): called in
+    here, it keeps the kernel out of Numba's cache.)"""
     residue = 0
     first = 0  # position of the first chunk of this residue
     while True:
@@ -445,7 +445,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
                route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
                country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days,
-               smuggler_requests):
+               smuggler_requests, threads):
     # The behaviour scalars, read once: inside the loop Numba cannot tell the agent arrays' stores
     # from them, so each use was a fresh load (a gain of about 1 %, within what kernel_ab.py resolves).
     sharpness = params[P_SHARPNESS]
@@ -462,7 +462,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
     for p in range(out_start.shape[0] - 1):
         max_degree = max(max_degree, out_start[p + 1] - out_start[p])
     for position in prange(n_chunks):
-        chunk_number = _spread(position, n_chunks)
+        chunk_number = _spread(position, n_chunks, threads)
         chunk = _index(chunk_number)
         totals = np.empty(max_degree)  # scratch for route choice, one per chunk
         start = chunk_number * chunk_size

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import mesa
+import numba
 import numpy as np
 from tqdm import tqdm
 
@@ -282,7 +283,8 @@ class MigrationModel(mesa.Model):
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
             self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
             policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params,
-            self.params, self.events_buffer, self.departures_buffer, self.transit_days_buffer, self.requests_buffer)
+            self.params, self.events_buffer, self.departures_buffer, self.transit_days_buffer, self.requests_buffer,
+            numba.get_num_threads())
         # The two serial passes below scan every slot; without a capped crossing or an open
         # pathway pool today they have nobody to serve (no one can be queued at a cap or applying).
         if any_cap:

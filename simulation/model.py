@@ -79,6 +79,11 @@ class MigrationModel(mesa.Model):
             if hasattr(lever, "bind_groups"):
                 lever.bind_groups(self.group_names, self.group_origin_countries)
         self.pathways = PathwayPools(self.levers)
+        # Levers act by date only, so which are active on each day is known now (in file order).
+        self._active_levers = [tuple(lever for lever in self.levers if lever.active(self.date(day)))
+                               for day in range(self.n_days)]
+        # Only governments with response rules change anything when they step or respond.
+        self._responding = self.agents.select(lambda government: bool(government.rules))
         self.record_pathways = np.zeros((self.n_days, len(self.pathways.levers), 2), dtype=np.int64)
         self._setup_records()
         # The day's headline totals (DAILY_TOTALS), reported to Mesa's DataCollector. They are
@@ -174,21 +179,22 @@ class MigrationModel(mesa.Model):
     def policy_today(self) -> DailyPolicy:
         """The governments' settings, changed by the levers active today (in file order) and the
         governments' active responses, checked; then today's smuggling prices."""
-        today = self.date(self.day)
-        active = tuple(lever for lever in self.levers if lever.active(today))
-        responses = tuple(tuple(government.active) for government in self.governments)
+        active = self._active_levers[self.day]
+        responses = tuple(tuple(government.active) for government in self._responding)
         if self._base_policy is None or not np.array_equal(self._base_settings, self.government_settings):
             self._base_policy = DailyPolicy.from_governments(self)
             self._base_settings = self.government_settings.copy()
             self._levered = None
         key = (active, responses)
         if self._levered is not None and self._levered[0] == key:
-            policy = self._levered[1].repriced()  # the same pure levers and responses as yesterday
+            # The same pure levers and responses as yesterday. Only the market writes into a levered
+            # policy, so without price moves it is yesterday's policy itself.
+            policy = self._levered[1].repriced() if self.market.moves_prices else self._levered[1]
         else:
             policy = self._base_policy.copy()  # levers change today's copy
             for lever in active:
                 lever.apply(policy, self)
-            for government in self.governments:
+            for government in self._responding:
                 government.apply_responses(policy, self)
             policy.check()
             # Responses are border-enforcement changes, which are pure.
@@ -327,7 +333,7 @@ class MigrationModel(mesa.Model):
         self.record_pathways[day, :, 0] = self.pathways.issued[:n_pools]  # running total
         self.record_pathways[day, :, 1] = self.pathways.remaining[:n_pools]
         self._governments_observe(day)
-        self.agents.do("step")
+        self._responding.do("step")  # the others' step does nothing
         places_over = int(self.government_observed[:, OBSERVED.index("places_over_capacity")].sum())
         self.daily_totals = (population.n_on_route, self.entered_total) + kernels.day_totals(
             self.stocks, self.present, self.in_reception) + (places_over,)

@@ -42,6 +42,9 @@ class SmugglingMarket:
         self.requests = np.zeros(self.n_countries, dtype=np.int64)  # yesterday's
         self.seats = np.zeros(self.n_countries, dtype=np.int64)
         self.reference_risk: np.ndarray | None = None
+        # With both elasticities 0 the target multiplier is always 1: prices never move.
+        self.moves_prices = settings.demand_price_elasticity != 0 or settings.risk_price_elasticity != 0
+        self._mean_fee_of: tuple | None = None  # (fees array, their means by country), for mean_fee
 
     def risk(self, policy: DailyPolicy) -> np.ndarray:
         """Mean detection chance of a smuggled crossing out of each country (0 without smugglers)."""
@@ -49,14 +52,19 @@ class SmugglingMarket:
                      self.origin_country, self.n_countries)
 
     def mean_fee(self, policy: DailyPolicy) -> np.ndarray:
+        """Mean smuggling fee over each country's outgoing crossings with smugglers (NaN: none).
+        Without price moves the model reuses one policy, and its fees, day after day: so are the means."""
         fees = policy.smuggling_fee_eur
-        return _mean_by_origin(fees, fees, self.crossing, self.origin_country, self.n_countries)
+        if self.moves_prices or self._mean_fee_of is None or self._mean_fee_of[0] is not fees:
+            self._mean_fee_of = (fees, _mean_by_origin(fees, fees, self.crossing, self.origin_country,
+                                                       self.n_countries))
+        return self._mean_fee_of[1]
 
     def price(self, policy: DailyPolicy) -> None:
         """Move today's price multipliers towards their targets and apply them to the fees."""
         s = self.settings
-        if s.demand_price_elasticity == 0 and s.risk_price_elasticity == 0:
-            return  # the target is always 1, so the multipliers stay 1 and fees at their base: skip the work
+        if not self.moves_prices:
+            return  # the multipliers stay 1 and fees at their base: skip the work
         risk = self.risk(policy)
         if self.reference_risk is None:
             self.reference_risk = risk

@@ -79,9 +79,6 @@ class MigrationModel(mesa.Model):
             if hasattr(lever, "bind_groups"):
                 lever.bind_groups(self.group_names, self.group_origin_countries)
         self.pathways = PathwayPools(self.levers)
-        # Levers act by date only, so which are active on each day is known now (in file order).
-        self._active_levers = [tuple(lever for lever in self.levers if lever.active(self.date(day)))
-                               for day in range(self.n_days)]
         # Only governments with response rules change anything when they step or respond.
         self._responding = self.agents.select(lambda government: bool(government.rules))
         self.record_pathways = np.zeros((self.n_days, len(self.pathways.levers), 2), dtype=np.int64)
@@ -179,7 +176,8 @@ class MigrationModel(mesa.Model):
     def policy_today(self) -> DailyPolicy:
         """The governments' settings, changed by the levers active today (in file order) and the
         governments' active responses, checked; then today's smuggling prices."""
-        active = self._active_levers[self.day]
+        today = self.date(self.day)
+        active = tuple(lever for lever in self.levers if lever.active(today))
         responses = tuple(tuple(government.active) for government in self._responding)
         if self._base_policy is None or not np.array_equal(self._base_settings, self.government_settings):
             self._base_policy = DailyPolicy.from_governments(self)

@@ -17,6 +17,7 @@ import weakref
 from typing import Literal
 
 import mesa
+import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
@@ -143,16 +144,32 @@ for _column, _name in enumerate(OBSERVED):
 
 
 @njit(cache=True)
-def observe(place_country, pressure, present, capacity, crossings, observed):
+def transit_pressure(present, capacity):
+    """People present at each place over its reception capacity; 0 at places without reception
+    (there is nothing to crowd). Compiled: the model needs it twice a day, and as numpy
+    expressions it cost about 5 us of Python each time."""
+    pressure = np.zeros(present.shape[0])
+    for p in range(present.shape[0]):
+        if capacity[p] > 0:
+            pressure[p] = present[p] / capacity[p]
+    return pressure
+
+
+@njit(cache=True)
+def observe(place_country, present, capacity, crossings, observed):
     """Fill the day's observations (country x OBSERVED): each country's worst transit pressure
-    (`MigrationModel.transit_pressure`, 0 at places without reception), how many of its places
-    hold more people than their capacity, and the crossings into it. Compiled: as numpy
-    expressions it was about 15 us of Python a day."""
+    (`transit_pressure`), how many of its places hold more people than their capacity, and the
+    crossings into it; returns the number of places over capacity. Compiled: as numpy expressions
+    it was about 15 us of Python a day."""
+    pressure = transit_pressure(present, capacity)
     observed[:, :] = 0.0
+    places_over = 0
     for p in range(present.shape[0]):
         c = place_country[p]
         observed[c, 0] = max(observed[c, 0], pressure[p])
         if present[p] > capacity[p]:
             observed[c, 1] += 1.0
+            places_over += 1
     for c in range(observed.shape[0]):
         observed[c, 2] = crossings[c]
+    return places_over

@@ -14,7 +14,7 @@ from tqdm import tqdm
 from . import invariants, kernels, resources
 from .counter_rng import day_streams, seed_key
 from .errors import InputError
-from .government import OBSERVED, Government, observe as observe_countries
+from .government import OBSERVED, Government, observe as observe_countries, transit_pressure
 from .inflow import daily_arrivals
 from .policy import GOVERNMENT_SETTINGS, DailyPolicy
 from .population import BYTES_PER_AGENT, Population
@@ -51,6 +51,7 @@ class MigrationModel(mesa.Model):
         # Entries by day and country, from the inflow (data): counted here once, not every day.
         self.entries_by_country = np.zeros((self.n_days, len(network.countries)), dtype=np.int64)
         np.add.at(self.entries_by_country.T, network.place_country, self.arrivals.sum(axis=2).T)
+        self.entries_by_day = self.entries_by_country.sum(axis=1)
         people = int(self.arrivals.sum())
         # The size guard: refuse before allocating when the run would not fit in memory.
         self.estimated_bytes = resources.check_memory(
@@ -264,7 +265,7 @@ class MigrationModel(mesa.Model):
         cost = self._update_routes(policy)
 
         arrivals_today = self.arrivals[day]
-        self.entered_total += int(self.entries_by_country[day].sum())
+        self.entered_total += int(self.entries_by_day[day])
         arrays = population.arrays()
         streams = day_streams(self.key, day)  # the first half of every draw today (counter_rng)
         population.n_active, population.next_id = kernels.add_entrants(
@@ -328,11 +329,11 @@ class MigrationModel(mesa.Model):
                            self.record_in_reception, self.record_capacity, self.record_smuggling, self.crossed_so_far)
         invariants.check_day(self, self.check_level)
         n_pools = len(self.pathways.levers)
-        self.record_pathways[day, :, 0] = self.pathways.issued[:n_pools]  # running total
-        self.record_pathways[day, :, 1] = self.pathways.remaining[:n_pools]
-        self._governments_observe(day)
+        if n_pools:
+            self.record_pathways[day, :, 0] = self.pathways.issued[:n_pools]  # running total
+            self.record_pathways[day, :, 1] = self.pathways.remaining[:n_pools]
+        places_over = self._governments_observe(day)
         self._responding.do("step")  # the others' step does nothing
-        places_over = int(self.government_observed[:, OBSERVED.index("places_over_capacity")].sum())
         self.daily_totals = (population.n_on_route, self.entered_total) + kernels.day_totals(
             self.stocks, self.present, self.in_reception) + (places_over,)
         self.datacollector.collect(self)
@@ -341,14 +342,15 @@ class MigrationModel(mesa.Model):
     def transit_pressure(self) -> np.ndarray:
         """People present at each place over its reception capacity today; 0 at places without
         reception (there is nothing to crowd)."""
-        return np.where(self.capacity_today > 0, self.present / np.maximum(self.capacity_today, 1), 0.0)
+        return transit_pressure(self.present, self.capacity_today)
 
-    def _governments_observe(self, day: int) -> None:
+    def _governments_observe(self, day: int) -> int:
         """Each government sees its own places' worst transit pressure (among places with reception
         capacity; 0 if none), how many are over capacity, and the crossings into the country
-        (government.OBSERVED: the columns of government_observed, one row a government)."""
-        observe_countries(self.network.place_country, self.transit_pressure(), self.present, self.capacity_today,
-                          self.record_events[day, :, kernels.EV_CROSSINGS], self.government_observed)
+        (government.OBSERVED: the columns of government_observed, one row a government). Returns the
+        number of places over capacity."""
+        return observe_countries(self.network.place_country, self.present, self.capacity_today,
+                                 self.record_events[day, :, kernels.EV_CROSSINGS], self.government_observed)
 
     def run(self, progress: bool = False) -> "MigrationModel":
         days = range(self.day, self.n_days)

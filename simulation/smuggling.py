@@ -65,13 +65,12 @@ class SmugglingMarket:
         s = self.settings
         if not self.moves_prices:
             return  # the multipliers stay 1 and fees at their base: skip the work
-        risk = self.risk(policy)
         if self.reference_risk is None:
-            self.reference_risk = risk
-        _move_prices(self.price_multiplier, self.reference_risk, risk, self.seats, self.requests,
-                     s.demand_price_elasticity, s.risk_price_elasticity, s.price_adjustment_per_day,
-                     s.max_price_multiplier)
-        _apply_multipliers(policy.smuggling_fee_eur, self.price_multiplier, self.crossing, self.origin_country)
+            self.reference_risk = self.risk(policy)
+        _price(self.price_multiplier, self.reference_risk, policy.detection, policy.smuggled_detection,
+               policy.smuggling_fee_eur, self.crossing, self.origin_country, self.n_countries, self.seats,
+               self.requests, s.demand_price_elasticity, s.risk_price_elasticity, s.price_adjustment_per_day,
+               s.max_price_multiplier)
 
     def observe(self, requests: np.ndarray, seats: np.ndarray) -> None:
         self.requests = requests.copy()
@@ -104,6 +103,17 @@ def _risk(detection, smuggled_detection, fees, crossing, origin_country, n_count
         if np.isnan(means[c]):
             means[c] = 0.0
     return means
+
+
+@njit(cache=True)
+def _price(multiplier, reference_risk, detection, smuggled_detection, fees, crossing, origin_country, n_countries,
+           seats, requests, demand_elasticity, risk_elasticity, adjustment, max_multiplier):
+    """The day's pricing in one compiled call (three calls from Python cost about 5 us more a day):
+    today's risk, the multipliers moved towards their targets, and the fees multiplied."""
+    risk = _risk(detection, smuggled_detection, fees, crossing, origin_country, n_countries)
+    _move_prices(multiplier, reference_risk, risk, seats, requests, demand_elasticity, risk_elasticity, adjustment,
+                 max_multiplier)
+    _apply_multipliers(fees, multiplier, crossing, origin_country)
 
 
 @njit(cache=True)

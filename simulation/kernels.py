@@ -501,8 +501,8 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                     events[chunk, origin_country, EV_REPEAT_DEPARTURES] += 1
                 continue
             if s == NEW:
-                _decide_to_leave(i, identity, streams, _index(place_country[_index(place[i])]), state, group, group_params,
-                                 events, chunk)
+                _decide_to_leave(i, identity, streams, _index(place_country[_index(place[i])]), state, group,
+                                 group_params, events, chunk)
                 if state[i] != AT_PLACE:
                     continue
                 s = AT_PLACE

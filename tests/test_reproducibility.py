@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation import DEFAULT_SCENARIO, load_scenario, simulate
 from simulation.results import TABLES
+
+from .conftest import tiny_scenario
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,18 +47,21 @@ def _run_cli(out: Path, threads: int) -> None:
 
 
 def test_thread_count_does_not_change_results(tmp_path):
-    _run_cli(tmp_path / "one", 1)
-    _run_cli(tmp_path / "two", 2)
-    assert _digests(tmp_path / "one") == _digests(tmp_path / "two")
-    manifest_one = pd.read_json(tmp_path / "one" / "manifest.json", typ="series")
-    manifest_two = pd.read_json(tmp_path / "two" / "manifest.json", typ="series")
-    assert (manifest_one["numba_threads"], manifest_two["numba_threads"]) == (1, 2)
+    # Three threads: decide_day's chunks do not divide evenly among them (kernels._spread).
+    for name, threads in (("one", 1), ("two", 2), ("three", 3)):
+        _run_cli(tmp_path / name, threads)
+    assert _digests(tmp_path / "one") == _digests(tmp_path / "two") == _digests(tmp_path / "three")
+    threads_used = [pd.read_json(tmp_path / name / "manifest.json", typ="series")["numba_threads"]
+                    for name in ("one", "two", "three")]
+    assert threads_used == [1, 2, 3]
 
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+@given(n_chunks=st.integers(1, 64), threads=st.integers(1, 16))
+def test_the_threads_share_out_every_chunk_exactly_once(n_chunks, threads):
+    from simulation.kernels import _spread
 
-from .conftest import tiny_scenario
+    assert sorted(_spread(position, n_chunks, threads) for position in range(n_chunks)) == list(range(n_chunks))
+
 
 
 @settings(max_examples=15, deadline=None)

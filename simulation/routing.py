@@ -113,7 +113,7 @@ def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np
     to_go = np.empty((n_destinations, network.n_places))
     cumulative = np.zeros((n_destinations, network.n_edges))
     need = np.full((n_destinations, network.n_places), np.inf)
-    _route_tables(cost, money_needed(fares, network.smuggler_required, fees), network.edge_from, network.edge_to,
+    _route_tables(cost, fares, network.smuggler_required, fees, network.edge_from, network.edge_to,
                   network.out_start, network.in_start, network.in_edges, destinations, float(sharpness), to_go,
                   cumulative, need)
     return to_go, cumulative, need
@@ -176,8 +176,9 @@ def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulati
 
 
 @njit(cache=True)
-def _route_tables(cost, need_eur, edge_from, edge_to, out_start, in_start, in_edges, destinations, sharpness, to_go,
-                  cumulative, need):
+def _route_tables(cost, fares, smuggler_required, fees, edge_from, edge_to, out_start, in_start, in_edges,
+                  destinations, sharpness, to_go, cumulative, need):
+    need_eur = money_needed(fares, smuggler_required, fees)
     for d in range(destinations.shape[0]):
         _cost_to(np.int64(destinations[d]), cost, edge_from, in_start, in_edges, to_go[d])
         _choice_table(cost, to_go[d], sharpness, need_eur, edge_to, out_start, cumulative[d], need[d])

@@ -443,9 +443,9 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                out_start, edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
                place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
-               route_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused, edge_daily_cap,
-               country_policy, place_rest_factor, group_params, params, events, edge_departures, transit_days,
-               smuggler_requests, threads):
+               route_need_eur, route_least_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused,
+               edge_daily_cap, country_policy, place_rest_factor, group_params, params, events, edge_departures,
+               transit_days, smuggler_requests, threads):
     # The behaviour scalars, read once: inside the loop Numba cannot tell the agent arrays' stores
     # from them, so each use was a fresh load (a gain of about 1 %, within what kernel_ab.py resolves).
     sharpness = params[P_SHARPNESS]
@@ -583,6 +583,10 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                             if u < running:
                                 break
                         previous = running
+                elif budget < route_least_need_eur[d, p]:
+                    # Cannot pay for any way on: what the slow path below would find, at once.
+                    state[i] = STUCK_WITHOUT_MONEY
+                    break
                 else:
                     # Softmax over affordable open out-edges on cost to the destination: one pass
                     # for the costs (kept in `totals`), one for the weights.

@@ -241,9 +241,9 @@ class MigrationModel(mesa.Model):
         cost = edge_costs(network, self.behaviour, self.edge_fare, policy, self.transit_pressure(),
                           self._unfamiliarity())
         if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
-            self.cost_to_go, self.route_cumulative, self.route_need_eur = route_tables(
+            self.cost_to_go, self.route_cumulative, self.route_need_eur, self.route_least_need_eur = route_tables(
                 network, cost, self.edge_fare, policy.smuggling_fee_eur, self.destination_places,
-                self.behaviour.route_choice_sharpness_per_eur)
+                self.behaviour.route_choice_sharpness_per_eur, policy.open)
             self._last_edge_cost = cost
         return cost
 
@@ -286,8 +286,9 @@ class MigrationModel(mesa.Model):
             policy.open,
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
-            self.route_cumulative, self.route_need_eur, policy.detection, policy.pushback_share,
-            policy.detention_share, policy.refused, policy.daily_cap, country_policy, policy.rest_factor, group_params,
+            self.route_cumulative, self.route_need_eur, self.route_least_need_eur, policy.detection,
+            policy.pushback_share, policy.detention_share, policy.refused, policy.daily_cap, country_policy,
+            policy.rest_factor, group_params,
             self.params, self.events_buffer, self.departures_buffer, self.transit_days_buffer, self.requests_buffer,
             numba.get_num_threads())
         # The two serial passes below scan every slot; without a capped crossing or an open

@@ -1,7 +1,10 @@
 """Route-choice inputs (simulation/routing.py): the compiled cost-to-go search gives scipy's
-Dijkstra distances to the bit, and the choice tables are probability tables."""
+Dijkstra distances to the bit, the choice tables are probability tables, and the kernel's
+shortcut for people who can pay for nothing decides as its slow path does."""
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 from hypothesis import given, settings
@@ -10,6 +13,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 import simulation
+from simulation import kernels
+from simulation.population import STUCK_WITHOUT_MONEY
 from simulation.routing import money_needed, route_tables
 
 NETWORK = simulation.load_scenario(simulation.DEFAULT_SCENARIO).network
@@ -38,7 +43,8 @@ def test_cost_to_go_is_scipys_dijkstra_to_the_bit(seed, closed_share, spread):
     cost[rng.random(NETWORK.n_edges) < closed_share] = np.inf  # closed edges cost inf
     fares = rng.uniform(0, 100, NETWORK.n_edges)
     fees = rng.uniform(0, 3000, NETWORK.n_edges)
-    to_go, cumulative, need = route_tables(NETWORK, cost, fares, fees, DESTINATIONS, 0.01)
+    edge_open = np.isfinite(cost).astype(np.uint8)
+    to_go, cumulative, need, least = route_tables(NETWORK, cost, fares, fees, DESTINATIONS, 0.01, edge_open)
     expected = scipy_cost_to_go(cost)
     assert np.array_equal(to_go, expected)  # same sums in the same order: identical, infinities included
 
@@ -54,6 +60,9 @@ def test_cost_to_go_is_scipys_dijkstra_to_the_bit(seed, closed_share, spread):
                 assert need[d, p] == max(money_needed(fares, NETWORK.smuggler_required, fees)[ways_on])
             else:
                 assert np.all(cumulative[d, first:stop] == 0) and need[d, p] == np.inf
+            # The least money a way on asks (what the kernel's stuck test reads); -inf: no way on.
+            asked = [fares[e] + (fees[e] if NETWORK.smuggler_required[e] else 0.0) for e in ways_on]
+            assert least[d, p] == (min(asked) if ways_on else -np.inf)
 
 
 def test_money_needed_reads_a_fee_as_numpy_nan_to_num_does():
@@ -62,3 +71,37 @@ def test_money_needed_reads_a_fee_as_numpy_nan_to_num_does():
     fees = np.array([np.nan, np.inf, 500.0, 700.0])
     expected = fares + np.where(required, np.nan_to_num(fees), 0.0)
     assert np.array_equal(money_needed(fares, required, fees), expected)
+
+
+
+def copies(arguments: tuple) -> list:
+    return [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
+
+
+def test_the_kernels_stuck_shortcut_decides_as_the_slow_path_does(monkeypatch):
+    """decide_day says at once that someone with less than the least money any way on asks is stuck
+    without money. Run on the same saved days with the shortcut off (the least need -inf everywhere,
+    so everyone poorer than the choice table takes the slow path), every array comes out the same."""
+    model = simulation.MigrationModel(simulation.load_scenario(simulation.DEFAULT_SCENARIO), days=60)
+    decide_day = kernels.decide_day
+    names = list(inspect.signature(decide_day.py_func).parameters)
+    least, state, n_active = (names.index(name) for name in ("route_least_need_eur", "state", "n_active"))
+    saved = []
+
+    def saving(*arguments):
+        saved.append(copies(arguments))
+        return decide_day(*arguments)
+
+    monkeypatch.setattr(kernels, "decide_day", saving)
+    model.run()
+    days_with_stuck_people = 0
+    for arguments in saved[10::10]:
+        days_with_stuck_people += bool(np.any(arguments[state][:arguments[n_active]] == STUCK_WITHOUT_MONEY))
+        with_shortcut, without = copies(arguments), copies(arguments)
+        without[least] = np.full_like(without[least], -np.inf)
+        decide_day(*with_shortcut)
+        decide_day(*without)
+        for k, (first, second) in enumerate(zip(with_shortcut, without)):
+            if isinstance(first, np.ndarray) and k != least:
+                assert np.array_equal(first, second, equal_nan=True), names[k]
+    assert days_with_stuck_people >= 3  # people were stuck on the days compared: the shortcut was used

@@ -18,7 +18,8 @@
    chunk by `seat_smugglers`'s pass, the day's last change of state). Both are parallel over
    chunks, with per-chunk quotas that reproduce the serial slot order exactly.
 4. `compact`: finished (GONE) slots leave the arrays (stable: slot order stays entry order),
-   whenever they are more than a quarter of the people on the route.
+   whenever they are more than a quarter of the people on the route (each chunk in parallel, then
+   the chunks' runs moved down in order).
 5. Around them, `start_day` clears the day's per-chunk count buffers and `record_day` writes the
    day's rows of the records.
 
@@ -900,25 +901,69 @@ def _shelter_and_count(place, state, sheltered, n_active, n_chunks, chunk_size, 
 @njit(cache=True)
 def compact(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
             state_days, entry_day, n_active):
-    """GONE slots leave the arrays; the rest keep slot order. Returns the new n_active."""
-    kept = 0
-    for i in range(n_active):
-        if state[i] >= FINISHED:
-            continue
-        if kept != i:
-            agent_id[kept] = agent_id[i]
-            place[kept] = place[i]
-            edge[kept] = edge[i]
-            remaining_days[kept] = remaining_days[i]
-            state[kept] = state[i]
-            sheltered[kept] = sheltered[i]
-            group[kept] = group[i]
-            destination[kept] = destination[i]
-            budget_eur[kept] = budget_eur[i]
-            state_days[kept] = state_days[i]
-            entry_day[kept] = entry_day[i]
-        kept += 1
-    return kept
+    """GONE slots leave the arrays; the rest keep slot order. Returns the new n_active. In two steps:
+    each chunk moves its own kept people to the front of its slots (in parallel: a chunk only
+    writes where it has read), then the chunks' kept runs are moved down in chunk order (serial,
+    but each run is a plain contiguous copy). The serial pass over every slot it replaces cost 6-9
+    ns a slot at 100,000 people; finished people are spread over the slots, so nearly every slot
+    moves. The driver is serial for the reason given in allocate_reception."""
+    n_chunks = chunks_for(n_active)
+    chunk_size = (n_active + n_chunks - 1) // n_chunks
+    kept = np.zeros(n_chunks, dtype=np.int64)
+    _compact_chunks(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                    state_days, entry_day, n_active, n_chunks, chunk_size, kept)
+    target = kept[0]  # chunk 0's run is in place
+    for chunk in range(1, n_chunks):
+        source = chunk * chunk_size
+        if target != source:
+            _move_down(agent_id, source, target, kept[chunk])
+            _move_down(place, source, target, kept[chunk])
+            _move_down(edge, source, target, kept[chunk])
+            _move_down(remaining_days, source, target, kept[chunk])
+            _move_down(state, source, target, kept[chunk])
+            _move_down(sheltered, source, target, kept[chunk])
+            _move_down(group, source, target, kept[chunk])
+            _move_down(destination, source, target, kept[chunk])
+            _move_down(budget_eur, source, target, kept[chunk])
+            _move_down(state_days, source, target, kept[chunk])
+            _move_down(entry_day, source, target, kept[chunk])
+        target += kept[chunk]
+    return target
+
+
+@njit(cache=True, inline="always")
+def _move_down(values, source, target, n):
+    """values[target:target + n] = values[source:source + n] for target <= source (a forward copy is
+    safe where the two overlap)."""
+    for k in range(_index(n)):
+        values[_index(target) + k] = values[_index(source) + k]
+
+
+@njit(cache=True, parallel=True)
+def _compact_chunks(agent_id, place, edge, remaining_days, state, sheltered, group, destination, budget_eur,
+                    state_days, entry_day, n_active, n_chunks, chunk_size, kept):
+    """compact's first step: within each chunk, the people still on the route move to the front of
+    the chunk's slots, in slot order; kept[chunk] counts them."""
+    for chunk_number in prange(n_chunks):
+        start = _index(chunk_number * chunk_size)
+        here = start
+        for i in range(start, _index(min((chunk_number + 1) * chunk_size, n_active))):
+            if state[i] >= FINISHED:
+                continue
+            if here != i:
+                agent_id[here] = agent_id[i]
+                place[here] = place[i]
+                edge[here] = edge[i]
+                remaining_days[here] = remaining_days[i]
+                state[here] = state[i]
+                sheltered[here] = sheltered[i]
+                group[here] = group[i]
+                destination[here] = destination[i]
+                budget_eur[here] = budget_eur[i]
+                state_days[here] = state_days[i]
+                entry_day[here] = entry_day[i]
+            here += np.uint64(1)
+        kept[chunk_number] = here - start
 
 
 @njit(cache=True)

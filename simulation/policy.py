@@ -8,7 +8,6 @@ lever act on one crossing, one country's borders, or the whole route alike."""
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -111,7 +110,8 @@ class DailyPolicy:
         """A policy sharing this one's arrays but for the smuggling fees, copied for the market to
         price today. Once levers and responses have made a policy, only the market writes into it,
         so a day that reuses yesterday's levered policy needs no other copy (25 arrays, ~10 us a day)."""
-        policy = copy.copy(self)  # shallow: the same arrays (dataclasses.replace takes twice as long)
+        policy = object.__new__(DailyPolicy)  # shallow: the same arrays (copy.copy takes 3 times as long)
+        policy.__dict__.update(self.__dict__)
         policy.smuggling_fee_eur = self.smuggling_fee_eur.copy()
         return policy
 

@@ -53,6 +53,13 @@ from .population import (
     HELD_FOR_RETURN_HOME, TURNED_BACK,
 )
 
+# Numba's cache knows only this file's content: after a change to counter_rng.py or population.py
+# alone (whose draws, streams and states are compiled in here) it would load the old kernels. So
+# this file carries the SHA-256 of those files' contents; tests/test_numba_cache.py fails until it
+# is brought up to date, and bringing it up to date changes this file, so Numba compiles anew.
+COMPILED_WITH_FILES = ("counter_rng.py", "population.py")
+COMPILED_WITH_SHA256 = "99e8d4fff5b2330c0ffa2ff9ec04cad75d97e48874f0d009fbae462777a3a353"
+
 # Event columns, counted by country (the country entered, for crossings; the returning country,
 # for returns; the destination, for legal departures and asylum decisions; the origin, for
 # departures and repeat departures).

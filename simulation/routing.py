@@ -112,7 +112,8 @@ def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np
     Someone with at least `need` draws from the table; anyone poorer takes the kernel's slow
     path, which leaves out what they cannot pay. Both give the same distribution. Someone with
     less than `least` can pay for nothing: the slow path would find them stuck without money, so
-    the kernel says so at once (a quarter of a day's agents at 10^5 people are stuck). One compiled
+    the kernel says so at once (a quarter of the agent-steps of the 10^5-people benchmark are
+    people stuck). Like `need`, `least` holds the fees of the day the costs last changed. One compiled
     call: the model makes these every day the costs change, and as numpy and scipy calls they
     took ~65 us a day."""
     n_destinations = len(destinations)

@@ -388,14 +388,15 @@ def report(info, sizes, days, repeats, startup, cli_wall, cases, total_s) -> str
         run = median_run
         total = run["loop_s"]
         parts = [run["phase_s"][p] for p in PHASES]
-        phase_rows.append([f"{case['people']:,}", f"{total:.2f}"]
-                          + [f"{s:.2f} ({100 * s / total:.0f}%)" for s in parts]
-                          + [f"{total - sum(parts):.2f} ({100 * (total - sum(parts)) / total:.0f}%)"])
+        # In milliseconds: at 100,000 people most phases are a few ms of a 0.1 s loop.
+        phase_rows.append([f"{case['people']:,}", f"{1e3 * total:.1f}"]
+                          + [f"{1e3 * s:.1f} ({100 * s / total:.0f}%)" for s in parts]
+                          + [f"{1e3 * (total - sum(parts)):.1f} ({100 * (total - sum(parts)) / total:.0f}%)"])
     out.append(table(
         ["people", "days", "loop s", "range s", "agent-steps", "steps/s", "CPU/wall", "peak active", "peak RSS MiB",
          "RSS pre-model MiB", "bytes/agent", "agent state MiB"], rows))
-    out += ["", "Where the day loop goes (one run, seconds and share of its loop time)"]
-    out.append(table(["people", "loop s", *PHASES, "other (records, Mesa, Python)"], phase_rows))
+    out += ["", "Where the day loop goes (the median run, milliseconds and share of its loop time)"]
+    out.append(table(["people", "loop ms", *PHASES, "other (records, Mesa, Python)"], phase_rows))
 
     cold, cold_wall = startup["cold"]
     warm, warm_wall = startup["warm"]

@@ -132,6 +132,11 @@ class Group(_Strict):
             raise ValueError("a western_balkan group needs an origin place and asylum_decision_days of at least 1")
         if self.population == "transit" and self.origin is not None:
             raise ValueError("origin is only for western_balkan groups (transit groups enter at entry places)")
+        if self.population == "transit" and self.asylum_decision_days > 0:
+            # The model follows a decision only for people it can return home (a Western Balkan
+            # origin): a transit migrant's claim at the destination ends their journey.
+            raise ValueError("asylum_decision_days of 0 for a transit group (the model decides claims only for "
+                             "western_balkan groups, whom it can return home)")
         return self
 
 

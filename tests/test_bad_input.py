@@ -102,6 +102,8 @@ SCENARIO_CASES = {
     "unknown entry place": ('entry = "start"', 'entry = "atlantis"', ["inflow.monthly[0].entry", "entry place", "atlantis"]),
     "unknown group in inflow": ('people = 3100', 'people = 3100\ngroup = "martians"', ["inflow.monthly[0].group", "a group of this scenario", "martians"]),
     "entry that is not an entry": ('entry = "start"', 'entry = "mid"', ["inflow.monthly[0].entry", "entry place", "mid"]),
+    "decision days for a transit group": ("share = 1.0", "share = 1.0\nasylum_decision_days = 30",
+                                          ["groups.only", "asylum_decision_days", "western_balkan"]),
     "unknown destination": ("destinations = { goal = 1.0 }", "destinations = { berlin = 1.0 }", ["groups.only.destinations.berlin", "destination place"]),
     "shares not adding to one": ("share = 1.0", "share = 0.7", ["groups", "add up to 1"]),
     "unknown country": ("[countries.default]", "[countries.ZZ]\nborder_closed = true\n[countries.default]", ["countries.ZZ", "country of the network"]),

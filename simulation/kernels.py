@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -59,6 +60,13 @@ from .population import (
 # is brought up to date, and bringing it up to date changes this file, so Numba compiles anew.
 COMPILED_WITH_FILES = ("counter_rng.py", "population.py")
 COMPILED_WITH_SHA256 = "99e8d4fff5b2330c0ffa2ff9ec04cad75d97e48874f0d009fbae462777a3a353"
+
+# Numba's threading layer is launched here, on import. A cached serial driver of a parallel pass
+# (add_entrants, seat_smugglers, allocate_reception, compact) that was compiled while its pass came
+# from the cache does not launch it when it is loaded, and its first call then kills the process
+# (Numba issue 9938). That state follows from editing this file and undoing the edit, or from
+# switching between versions; tests/test_numba_cache.py shows it with a toy package.
+numba.get_num_threads()
 
 # Event columns, counted by country (the country entered, for crossings; the returning country,
 # for returns; the destination, for legal departures and asylum decisions; the origin, for

@@ -76,12 +76,14 @@ BUDGET_EUR = 1_000_000.0
 SEATS = 10_000_000
 
 
-def benchmark_scenario(people: int, days: int, seed: int | None = None):
-    """The case as one of our scenarios (see the module docstring for every change)."""
-    import simulation
-    from simulation.scenario import Scenario
+def benchmark_scenario(people: int, days: int, seed: int | None = None, base=None):
+    """The case as one of our scenarios (see the module docstring for every change), made from the
+    loaded baseline `base` (default: loaded here; benchmarks/loop_ab.py passes one loaded by another
+    version of the package)."""
+    if base is None:
+        import simulation
 
-    base = simulation.load_scenario(simulation.DEFAULT_SCENARIO)
+        base = simulation.load_scenario(simulation.DEFAULT_SCENARIO)
     data = base.data()
     shares = dict(base.spec.inflow.series[0].entry_shares)
     data["inflow"] = {"monthly": [{"month": INFLOW_MONTH, "entry": place, "people": n}
@@ -118,7 +120,7 @@ def benchmark_scenario(people: int, days: int, seed: int | None = None):
     data["countries"] = countries
     data["levers"] = []
     data["responses"] = []
-    return Scenario.from_dict(data, file=base.file)
+    return type(base).from_dict(data, file=base.file)
 
 
 def border_labels(network) -> tuple[list[str], np.ndarray]:

@@ -246,7 +246,8 @@ class MigrationModel(mesa.Model):
         # Yesterday's people present against today's capacity: people hear of crowding.
         cost = edge_costs(network, self.behaviour, self.edge_fare, policy, self.transit_pressure(),
                           self._unfamiliarity())
-        if self._last_edge_cost is None or not np.array_equal(cost, self._last_edge_cost):
+        # Compared as bytes, as policy_today compares the settings (np.array_equal costs ~9 times as much).
+        if self._last_edge_cost is None or cost.tobytes() != self._last_edge_cost.tobytes():
             self.cost_to_go, self.route_cumulative, self.route_need_eur, self.route_least_need_eur = route_tables(
                 network, cost, self.edge_fare, policy.smuggling_fee_eur, self.destination_places,
                 self.behaviour.route_choice_sharpness_per_eur, policy.open)

@@ -211,6 +211,13 @@ def _index(k):
 
 
 @njit(cache=True, inline="always")
+def _present_row(holds_place):
+    """The row (of the per-chunk counts of who is present, and of the reception quotas) for someone
+    who holds a reception place (1: PRESENT_HOLDERS) or not (0: PRESENT_NEWCOMERS), without a branch."""
+    return _index(PRESENT_NEWCOMERS - holds_place)
+
+
+@njit(cache=True, inline="always")
 def _chunk_slots(chunk_number, n_chunks, n_active):
     """The slots [start, stop) of chunk `chunk_number` of `n_chunks`: consecutive runs of equal size
     (the last one shorter), as unsigned indices."""
@@ -796,10 +803,10 @@ def _seat_and_cross(agent_id, place, edge, remaining_days, state, sheltered, gro
                                 destination, budget_eur, edge_to, edge_travel_days, edge_fare_eur,
                                 destination_of_place, place_country, group_params, events, edge_departures, chunk,
                                 entry_day, day, transit_days)
-            # allocate_reception's first half: who is present where, holders (row 0) and newcomers (row 1);
-            # anyone not present gives up a reception place. Without branches, as in its second half.
+            # allocate_reception's first half: who is present where, holders and newcomers; anyone not
+            # present gives up a reception place. Without branches, as in its second half.
             present = PRESENT_OF_STATE[_index(state[i])]
-            present_by_chunk[chunk, _index(1 - sheltered[i]), _index(place[i])] += present
+            present_by_chunk[chunk, _present_row(sheltered[i]), _index(place[i])] += present
             sheltered[i] &= present
 
 
@@ -912,10 +919,10 @@ def _shelter_and_count(place, state, sheltered, n_active, n_chunks, quotas, rank
         for i in range(start, stop):
             s = _index(state[i])
             p = _index(place[i])
-            # By the tables, without branches: row 0 holders, row 1 newcomers; people not present count 0
-            # and keep sheltered 0 (seat_smugglers's pass cleared it).
+            # By the tables, without branches; people not present count 0 and keep sheltered 0
+            # (seat_smugglers's pass cleared it).
             present = PRESENT_OF_STATE[s]
-            row = _index(1 - sheltered[i])
+            row = _present_row(sheltered[i])
             rank = ranks[chunk, row, p]
             sheltered[i] = present & np.uint8(rank < quotas[chunk, row, p])
             ranks[chunk, row, p] = rank + present

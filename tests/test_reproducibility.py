@@ -63,7 +63,6 @@ def test_the_threads_share_out_every_chunk_exactly_once(n_chunks, threads):
     assert sorted(_spread(position, n_chunks, threads) for position in range(n_chunks)) == list(range(n_chunks))
 
 
-
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 2**63 - 1), use=st.floats(0.0, 1.0), detection=st.floats(0.0, 1.0))
 def test_any_seed_reproduces_exactly(seed, use, detection):

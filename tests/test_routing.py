@@ -73,7 +73,6 @@ def test_money_needed_reads_a_fee_as_numpy_nan_to_num_does():
     assert np.array_equal(money_needed(fares, required, fees), expected)
 
 
-
 def copies(arguments: tuple) -> list:
     return [a.copy() if isinstance(a, np.ndarray) else a for a in arguments]
 

@@ -12,7 +12,7 @@ as two packages, compiles both in this process (a warm-up run each), then runs t
 `--rounds` runs each, alternating which goes first. It prints each version's median and best day-loop
 time, the median time of the main kernels, and whether the two versions' daily records (every
 `record_*` array of the model) are identical. On this VM a single run moves 10-30 %; the medians of 12
-runs in turns resolve about 2-3 %.
+runs in turns resolve about 2-3 % (the same code against itself: +2.2 %).
 """
 
 from __future__ import annotations

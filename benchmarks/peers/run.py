@@ -7,8 +7,9 @@ model (b) and Flee 3.1 (c) on the same network, inflow and movement rules with t
     python benchmarks/peers/run.py --sizes 100000 --days 100 --repeats 3 --flee-repeats 1
     python benchmarks/peers/run.py --engines ours,mesa --no-check
 
-Every timed run is a fresh child process (`sys.executable`), so its peak RSS (VmHWM, see
-`main`) is that run's alone: our engine's child loads the benchmark scenario, runs a small warm-up model (the
+Every timed run is a fresh child process (`sys.executable`), and a size's runs go in rounds, each
+engine at most once a round (`rounds_of`), so that a drift in the machine's speed meets the engines
+alike. A child's peak RSS (VmHWM, see `main`) is that run's alone: our engine's child loads the benchmark scenario, runs a small warm-up model (the
 Numba kernels compile or load from a Numba cache made fresh for this benchmark) and then times
 the day loop; the Mesa and Flee children import only their framework and numpy, read the case
 file (route tables and inflow computed once by the parent with our code) and time their day
@@ -223,22 +224,29 @@ def main() -> int:
         for people in sizes:
             case_path = work / f"case_{people}_{peer_days}.json"
             common.write_case(people, peer_days, case_path)
-            for engine in engines:
-                if engine in skipped:
-                    continue
-                n_runs = flee_repeats if engine == "flee" else repeats
-                engine_days = days if engine == "ours" else peer_days
-                runs = []
-                for r in range(n_runs):
-                    log(f"{NAMES[engine]}: {people:,} people, {engine_days} days, run {r + 1}/{n_runs} (fresh process) ...")
+            running = [e for e in engines if e not in skipped]
+            n_runs = {e: flee_repeats if e == "flee" else repeats for e in running}
+            rounds = max(n_runs.values())
+            for engine in running:
+                results[(engine, people)] = {"days": days if engine == "ours" else peer_days, "runs": []}
+            # The runs go in rounds, each engine at most once a round, so that a drift in the machine's
+            # speed (10-30 % here over minutes) meets all three alike; an engine with fewer runs than
+            # rounds (Flee: one, by default) runs in the middle rounds, between runs of the others.
+            for r in range(rounds):
+                for engine in running:
+                    if r not in rounds_of(n_runs[engine], rounds):
+                        continue
+                    runs = results[(engine, people)]["runs"]
+                    engine_days = results[(engine, people)]["days"]
+                    log(f"{NAMES[engine]}: {people:,} people, {engine_days} days, run {len(runs) + 1}/{n_runs[engine]}"
+                        f" (round {r + 1}/{rounds}, fresh process) ...")
                     argv = [sys.executable, script, "--child", engine, "--people", str(people), "--days",
-                            str(engine_days), "--case", str(case_path), "--seed", str(r + 1)]
+                            str(engine_days), "--case", str(case_path), "--seed", str(len(runs) + 1)]
                     data, wall = run_child(argv)
                     data["process_wall_s"] = wall
                     runs.append(data)
                     log(f"  day loop {data['loop_s']:.2f} s, {data['agent_steps']:,} agent-steps, "
                         f"{data['agent_steps'] / data['loop_s'] / 1e6:.3f} M/s, peak RSS {data['peak_rss_kb'] / 1024:,.0f} MiB")
-                results[(engine, people)] = {"days": engine_days, "runs": runs}
         if not args.no_check:
             log(f"same answers: {check_replicates} replicates x {check_people:,} people x {check_days} days of ours and Mesa ...")
             argv = [sys.executable, str(HERE / "same_answers.py"), "--people", str(check_people), "--days",
@@ -251,6 +259,12 @@ def main() -> int:
     print(report(info, sizes, days, peer_days, repeats, flee_repeats, engines, skipped, results, check,
                  time.perf_counter() - started))
     return 0 if check is None or check["ok"] else 1
+
+
+def rounds_of(n_runs: int, rounds: int) -> set[int]:
+    """The rounds (0-based) an engine with n_runs runs takes among `rounds`: spread evenly, centred
+    (1 of 3: the middle round; 2 of 3: the first and the last)."""
+    return {min(rounds - 1, int((k + 0.5) * rounds / n_runs)) for k in range(n_runs)}
 
 
 def summary(result: dict) -> dict:
@@ -280,7 +294,7 @@ def report(info, sizes, days, peer_days, repeats, flee_repeats, engines, skipped
         "case: bundled network (scenarios/network), baseline transit groups, inflow N people over 2015-06 (30 days, sea "
         "entry places, baseline sea entry_shares), movement rules with the levers off (benchmarks/peers/common.py); "
         f"ours {days} days, Mesa and Flee {peer_days} days; median of {repeats} run(s) for ours and Mesa, "
-        f"{flee_repeats} for Flee, each run a fresh process",
+        f"{flee_repeats} for Flee, each run a fresh process, the engines in turn in rounds",
         "",
         "Speed and memory (day loop, entrants included)",
     ]

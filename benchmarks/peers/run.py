@@ -9,11 +9,11 @@ model (b) and Flee 3.1 (c) on the same network, inflow and movement rules with t
 
 Every timed run is a fresh child process (`sys.executable`), and a size's runs go in rounds, each
 engine at most once a round (`rounds_of`), so that a drift in the machine's speed meets the engines
-alike. A child's peak RSS (VmHWM, see `main`) is that run's alone: our engine's child loads the benchmark scenario, runs a small warm-up model (the
-Numba kernels compile or load from a Numba cache made fresh for this benchmark) and then times
-the day loop; the Mesa and Flee children import only their framework and numpy, read the case
-file (route tables and inflow computed once by the parent with our code) and time their day
-loop (entrants included in all three). agent-steps are the active agents stepped, summed over
+alike. A child's peak RSS (VmHWM, see `main`) is that run's alone: our engine's child loads the
+benchmark scenario, runs a small warm-up model (the Numba kernels compile or load from a Numba
+cache made fresh for this benchmark) and then times the day loop; the Mesa and Flee children
+import only their framework and numpy, read the case file (route tables and inflow computed once
+by the parent with our code) and time their day loop (entrants included in all three). agent-steps are the active agents stepped, summed over
 days (ours: `model.agent_steps`; Mesa: len(model.agents) each day; Flee: len(ecosystem.agents)
 each day, since Flee keeps and steps every agent, arrived or not). Progress goes to stderr, the
 tables to stdout. Flee needs the `peers` extra (pip install -e '.[peers]'); without it, its rows
@@ -227,6 +227,7 @@ def main() -> int:
             running = [e for e in engines if e not in skipped]
             n_runs = {e: flee_repeats if e == "flee" else repeats for e in running}
             rounds = max(n_runs.values())
+            schedule = {e: rounds_of(n_runs[e], rounds) for e in running}
             for engine in running:
                 results[(engine, people)] = {"days": days if engine == "ours" else peer_days, "runs": []}
             # The runs go in rounds, each engine at most once a round, so that a drift in the machine's
@@ -234,7 +235,7 @@ def main() -> int:
             # rounds (Flee: one, by default) runs in the middle rounds, between runs of the others.
             for r in range(rounds):
                 for engine in running:
-                    if r not in rounds_of(n_runs[engine], rounds):
+                    if r not in schedule[engine]:
                         continue
                     runs = results[(engine, people)]["runs"]
                     engine_days = results[(engine, people)]["days"]

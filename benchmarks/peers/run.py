@@ -10,14 +10,14 @@ model (b) and Flee 3.1 (c) on the same network, inflow and movement rules with t
 Every timed run is a fresh child process (`sys.executable`), and a size's runs go in rounds, each
 engine at most once a round (`rounds_of`), so that a drift in the machine's speed meets the engines
 alike. A child's peak RSS (VmHWM, see `main`) is that run's alone: our engine's child loads the
-benchmark scenario, runs a small warm-up model (the Numba kernels compile or load from a Numba
-cache made fresh for this benchmark) and then times the day loop; the Mesa and Flee children
-import only their framework and numpy, read the case file (route tables and inflow computed once
-by the parent with our code) and time their day loop (entrants included in all three). agent-steps are the active agents stepped, summed over
-days (ours: `model.agent_steps`; Mesa: len(model.agents) each day; Flee: len(ecosystem.agents)
-each day, since Flee keeps and steps every agent, arrived or not). Progress goes to stderr, the
-tables to stdout. Flee needs the `peers` extra (pip install -e '.[peers]'); without it, its rows
-say why it did not run. See benchmarks/README.md.
+benchmark scenario, runs a small warm-up model (the Numba kernels compile or load from a Numba cache
+made fresh for this benchmark) and then times the day loop; the Mesa and Flee children import only
+their framework and numpy, read the case file (route tables and inflow computed once by the parent
+with our code) and time their day loop (entrants included in all three). agent-steps are the active
+agents stepped, summed over days (ours: `model.agent_steps`; Mesa: len(model.agents) each day; Flee:
+len(ecosystem.agents) each day, since Flee keeps and steps every agent, arrived or not). Progress
+goes to stderr, the tables to stdout. Flee needs the `peers` extra (pip install -e '.[peers]');
+without it, its rows say why it did not run. See benchmarks/README.md.
 """
 
 from __future__ import annotations

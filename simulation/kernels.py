@@ -145,15 +145,19 @@ N_PARAMS = 9
 
 # Agents are split into chunks of consecutive slots; each chunk keeps its own counts. Results do
 # not depend on the number of chunks (counts are integers, capacity quotas follow slot order),
-# so small populations use fewer chunks and pay less per-day overhead.
+# except the smugglers' revenue, a float summed by chunk, in its last bits; so small populations
+# use fewer chunks and pay less per-day overhead. (The number depends only on the slots in use,
+# so a seed still gives bit-identical results on any number of threads.)
 N_CHUNKS = 64
 AGENTS_PER_CHUNK_AT_LEAST = 4096
 
 
 @njit(cache=True, inline="always")
 def chunks_for(n_active):
-    """How many chunks (rows of the per-chunk count buffers) the kernels use for n_active slots."""
-    return min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
+    """How many chunks (rows of the per-chunk count buffers) the kernels use for n_active slots:
+    an even number, so that two threads get as many chunks each (with 3 chunks one thread had 2)."""
+    n_chunks = min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
+    return n_chunks + (n_chunks & 1)
 
 
 @njit(cache=True, inline="always")

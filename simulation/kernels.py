@@ -155,7 +155,9 @@ AGENTS_PER_CHUNK_AT_LEAST = 4096
 @njit(cache=True, inline="always")
 def chunks_for(n_active):
     """How many chunks (rows of the per-chunk count buffers) the kernels use for n_active slots:
-    an even number, so that two threads get as many chunks each (with 3 chunks one thread had 2)."""
+    an even number, so that two threads get as many chunks each (with 3 chunks one thread had 2).
+    A multiple of the thread count would balance any number of threads, but the smugglers' revenue
+    would then depend on the thread count in its last bits (see above)."""
     n_chunks = min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
     return n_chunks + (n_chunks & 1)
 

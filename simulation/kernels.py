@@ -158,8 +158,8 @@ def chunks_for(n_active):
     an even number, so that two threads get as many chunks each (with 3 chunks one thread had 2).
     A multiple of the thread count would balance any number of threads, but the smugglers' revenue
     would then depend on the thread count in its last bits (see above)."""
-    n_chunks = min(N_CHUNKS, max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST))
-    return n_chunks + (n_chunks & 1)
+    n_chunks = max(2, n_active // AGENTS_PER_CHUNK_AT_LEAST)
+    return min(N_CHUNKS, n_chunks + (n_chunks & 1))  # never past the buffers' N_CHUNKS rows
 
 
 @njit(cache=True, inline="always")

@@ -7,9 +7,10 @@
 Whole-run timings on this 2-vCPU VM move 5-10 % between processes, more than most changes to a kernel.
 This runs the working tree's model once (engine_speed.py's case: `--people` entering over 30 days, 100
 days) and saves the kernel's arguments every fourth day. Then it times the kernel of the given git
-revision (`simulation/kernels.py` with the `counter_rng.py` and `population.py` it imports, taken with
-`git show` into a temporary package) against the working tree's (the same three files, copied into a
-second temporary package, so both are compiled alike in this process) on copies of the same saved days,
+revision (its `simulation/`, taken with `git archive` into a temporary package by loop_ab.py's
+`package_of`) against the working tree's (copied into a second temporary package, so both are compiled
+alike in this process; timing a copy against the installed package's kernel, loaded from Numba's cache,
+showed the same code 1-3 % apart) on copies of the same saved days,
 in turns: per round and saved day, three runs of the old version and three of the new, the best of each. It reports
 the sum over the days for each round, and whether the two versions leave every argument identical (so a
 change meant to keep results can be checked at the same time). It resolves about 2 % here.
@@ -19,8 +20,6 @@ The older version must take the same arguments as the working tree's.
 from __future__ import annotations
 
 import argparse
-import importlib
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,29 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_speed import scenario_for  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-KERNEL_FILES = ("kernels.py", "counter_rng.py", "population.py")
-
-
-def kernels_of(revision: str | None, where: Path, package_name: str):
-    """The `kernels` module of `revision` (None: the working tree), imported as a package of its own
-    (its relative imports resolve to the same version's files). Both versions are copies compiled in
-    this process: timing a copy against the installed package's kernel (loaded from Numba's cache)
-    showed the same code 1-3 % apart."""
-    package = where / package_name
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    for name in KERNEL_FILES:
-        if revision is None:
-            text = (REPO / "simulation" / name).read_text()
-        else:
-            text = subprocess.run(["git", "show", f"{revision}:simulation/{name}"], cwd=REPO, check=True,
-                                  capture_output=True, text=True).stdout
-        (package / name).write_text(text)
-    if str(where) not in sys.path:
-        sys.path.insert(0, str(where))
-    return importlib.import_module(f"{package_name}.kernels")
+from loop_ab import package_of  # noqa: E402
 
 
 def copies(arguments: tuple) -> tuple:
@@ -77,8 +54,8 @@ def main() -> int:
     from simulation import kernels
 
     with tempfile.TemporaryDirectory(prefix="balkansim-kernel-ab-") as where:
-        old = getattr(kernels_of(args.revision, Path(where), "kernels_old"), args.kernel)
-        new = getattr(kernels_of(None, Path(where), "kernels_new"), args.kernel)
+        old = getattr(package_of(args.revision, Path(where), "simulation_old").kernels, args.kernel)
+        new = getattr(package_of(None, Path(where), "simulation_new").kernels, args.kernel)
         installed = getattr(kernels, args.kernel)
         base = simulation.load_scenario(simulation.DEFAULT_SCENARIO)
         model = simulation.MigrationModel(scenario_for(base, args.people, 100, args.world))

@@ -56,9 +56,9 @@ def package_of(revision: str | None, where: Path, name: str):
     return importlib.import_module(name)
 
 
-def case_of(package, scenario: str, people: int, world: str):
-    """The run's scenario, made with the package's own loader, and the seed to run it with."""
-    base = package.load_scenario(REPO / "scenarios" / "baseline.toml")
+def case_of(base, scenario: str, people: int, world: str):
+    """The run's scenario, made from `base` (the baseline as the version's own loader reads it), and
+    the seed to run it with."""
     if scenario == "peers":
         import common  # benchmarks/peers/common.py
 
@@ -92,12 +92,12 @@ def main() -> int:
                     return result
 
                 setattr(package.kernels, phase, timed)  # the model calls kernels.<name>(...)
-        cases = {label: case_of(package, args.scenario, args.people, args.world)
+        bases = {label: package.load_scenario(REPO / "scenarios" / "baseline.toml")
                  for label, package in versions.items()}
+        cases = {label: case_of(bases[label], args.scenario, args.people, args.world) for label in versions}
         for label, package in versions.items():
             print(f"compiling {label} ...", file=sys.stderr, flush=True)
-            warm_up = scenario_for(package.load_scenario(REPO / "scenarios" / "baseline.toml"), 2_000, 30, "fixed")
-            package.MigrationModel(warm_up).run()
+            package.MigrationModel(scenario_for(bases[label], 2_000, 30, "fixed")).run()
         loops = {label: [] for label in versions}
         phases = {label: [] for label in versions}
         last = {}

@@ -254,3 +254,24 @@ def test_without_the_unfamiliarity_cost_route_knowledge_changes_nothing():
     plain = simulate(tiny_scenario())
     known = simulate(tiny_scenario(route_knowledge={"known_borders": ["GR-MK"]}))
     pd.testing.assert_frame_equal(plain.flows, known.flows)
+
+
+@pytest.mark.parametrize("log_sd", [0.0, 0.8])
+def test_entrants_budgets_are_log_normal_with_the_groups_median_and_spread(log_sd):
+    # Budgets are drawn on entry (before anyone pays a fare: there are none here). Without spread
+    # every budget is the median (the kernel then skips the draws); with it, log budgets have the
+    # group's log median and sd (10,000 people: the sd of the mean of logs is 0.008).
+    from simulation import MigrationModel
+
+    groups = {"only": {"budget": {"median_eur": 1200.0, "log_sd": log_sd}}}
+    inflow = {"monthly": [{"month": "2020-01", "entry": "start", "people": 310_000}]}
+    model = MigrationModel(tiny_scenario(groups=groups, inflow=inflow, period={"days": 1}))
+    model.step()
+    budgets = model.population.active("budget_eur")
+    assert budgets.size == 10_000
+    if log_sd == 0.0:
+        assert np.all(budgets == np.float32(1200.0))
+    else:
+        logs = np.log(budgets.astype(np.float64))
+        assert abs(np.median(logs) - math.log(1200.0)) < 5 * 1.2533 * log_sd / math.sqrt(budgets.size)
+        assert abs(logs.std() - log_sd) < 5 * log_sd / math.sqrt(2 * budgets.size)

@@ -336,7 +336,8 @@ def _travel(i, e, time_left, place, edge, remaining_days, state, sheltered, stat
             budget_eur, edge_to, edge_travel_days, edge_fare_eur, destination_of_place, place_country,
             group_params, events, edge_departures, chunk, entry_day, day, transit_days):
     """Start edge e: pay the fare, then arrive today if it fits in time_left.
-    Returns the time left after arriving, or -1.0 when the agent's day is over."""
+    Returns the time left after arriving, or -1.0 when the agent's day is over. decide_day's move
+    loop has this written out with its locals (it was 2 % faster): a change here goes there too."""
     budget_eur[i] = max(budget_eur[i] - edge_fare_eur[e], 0.0)  # clamp float32 rounding only
     edge_departures[chunk, DEP_ALL, e] += 1
     if group_params[group[i], GP_VISA_FREE] == 0:

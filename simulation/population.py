@@ -61,6 +61,8 @@ class Population:
         for name, dtype in FIELDS.items():
             setattr(self, name, np.zeros(max(self.capacity, 1), dtype=dtype))
         self.edge.fill(-1)
+        # The kernels take every field each day; the arrays are never replaced (compaction works in place).
+        self._arrays = tuple(getattr(self, name) for name in FIELDS)
         self.n_active = 0  # slots in use, including GONE ones
         self.n_gone = 0  # GONE slots among them
         self.next_id = 0
@@ -72,7 +74,7 @@ class Population:
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """The field arrays in FIELDS order, as the kernels take them."""
-        return tuple(getattr(self, name) for name in FIELDS)
+        return self._arrays
 
     def active(self, name: str) -> np.ndarray:
         """A field over the people still on the route (GONE slots left out)."""

@@ -73,8 +73,13 @@ def uniform(key, stream, agent, day):
 
 @njit(cache=True, inline="always")
 def draw_from(stream_of_day, agent):
-    h = mix64(stream_of_day + _GOLDEN + np.uint64(agent))
-    return np.float64(h >> _S11) * _TO_UNIT
+    return np.float64(bits_from(stream_of_day, agent)) * _TO_UNIT
+
+
+@njit(cache=True, inline="always")
+def bits_from(stream_of_day, agent):
+    """The draw's 53 random bits as an integer k: the uniform number is exactly k / 2**53."""
+    return mix64(stream_of_day + _GOLDEN + np.uint64(agent)) >> _S11
 
 
 @njit(cache=True)
@@ -85,6 +90,14 @@ def day_streams(key, day):
     for stream in range(N_STREAMS):
         streams[stream] = _stream_of_day(key, stream, day)
     return streams
+
+
+@njit(cache=True, inline="always")
+def draw_bits(streams, stream, agent):
+    """draw(streams, stream, agent) * 2**53, exactly, as an unsigned integer: compared with a
+    threshold made as ceil(x * 2**53), it decides `x <= draw` as the float would, without the
+    conversion to a float on the way."""
+    return bits_from(streams[np.uint64(stream)], agent)
 
 
 @njit(cache=True, inline="always")

@@ -45,7 +45,7 @@ from .counter_rng import (
     STREAM_GROUP, STREAM_OUTCOME, STREAM_REST, STREAM_ROUTE, STREAM_SMUGGLED_DETECTION,
     STREAM_SMUGGLED_OUTCOME, STREAM_SMUGGLER_CHOICE, STREAM_AWARE, STREAM_ELIGIBLE, STREAM_IRREGULAR,
     STREAM_FALLBACK, STREAM_DECISION, STREAM_RETURN, STREAM_REDEPARTURE, STREAM_AVR, STREAM_READMISSION,
-    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, draw,
+    STREAM_READMISSION_WHERE, STREAM_RETRY, STREAM_GIVE_UP, draw, draw_bits,
 )
 from .population import (
     APPLYING, ARRIVED, AT_HOME, AT_PLACE, AWAITING_DECISION, CLAIMED_ASYLUM_IN_TRANSIT, DETAINED,
@@ -59,7 +59,7 @@ from .population import (
 # this file carries the SHA-256 of those files' contents; tests/test_numba_cache.py fails until it
 # is brought up to date, and bringing it up to date changes this file, so Numba compiles anew.
 COMPILED_WITH_FILES = ("counter_rng.py", "population.py")
-COMPILED_WITH_SHA256 = "88309ef4958e9d35e77dd1bde5225b7b976a746e2e74fe7c8e578e098eff5bdb"
+COMPILED_WITH_SHA256 = "27a9539192e62c5ac58b6795a10b520f6082582c71a2ab033462d695d7b119d5"
 
 # Numba's threading layer is launched here, on import. A cached serial driver of a parallel pass
 # (add_entrants, seat_smugglers, allocate_reception, compact) that was compiled while its pass came
@@ -498,7 +498,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                state_days, entry_day, n_active, streams, day,
                out_start, edge_from, edge_to, edge_travel_days, edge_fare_eur, edge_cost_eur, edge_open,
                edge_entered_country, edge_smuggler_required, edge_fee_eur,
-               place_country, destination_of_place, destination_places, cost_to_go, route_cumulative,
+               place_country, destination_of_place, destination_places, cost_to_go, route_threshold,
                route_need_eur, route_least_need_eur, edge_detection, edge_pushback, edge_detention, edge_refused,
                edge_daily_cap, country_policy, place_rest_factor, group_params, params, events, edge_departures,
                transit_days, smuggler_requests, threads):
@@ -634,13 +634,14 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
                 chosen = first_edge
                 if budget >= route_need_eur[d, p]:
                     # Fast path: can pay for every option, so draw from today's softmax table.
-                    # The first edge whose running share exceeds u: the shares never fall along a place's
-                    # edges, so it is first_edge plus the number at or below u, counted without a branch
-                    # (an edge without a share repeats the one before, so it is never the one found).
-                    # A loop that stopped there mispredicted its exit (one thread, kernel_ab.py: -4.1 %).
-                    u = draw(streams, STREAM_ROUTE + move, identity)
-                    for e in range(first_edge, _index(out_start[p + 1])):
-                        chosen += np.uint64(route_cumulative[d, e] <= u)
+                    # The first edge whose running share exceeds the draw: the shares never fall along a
+                    # place's edges, so it is first_edge plus the number at or below the draw, counted
+                    # without a branch (an edge without a share repeats the one before, so it is never the
+                    # one found; a loop that stopped there mispredicted its exit: one thread, kernel_ab.py
+                    # -4.1 %). Shares and draw as integers, by place (routing.route_tables' `threshold`).
+                    bits = draw_bits(streams, STREAM_ROUTE + move, identity)
+                    for k in range(route_threshold.shape[2]):
+                        chosen += np.uint64(route_threshold[d, p, k] <= bits)
                 elif budget < route_least_need_eur[d, p]:
                     # Cannot pay for any way on: what the slow path below would find, at once.
                     state[i] = STUCK_WITHOUT_MONEY

@@ -248,7 +248,8 @@ class MigrationModel(mesa.Model):
                           self._unfamiliarity())
         # Compared as bytes, as policy_today compares the settings (np.array_equal costs ~9 times as much).
         if self._last_edge_cost is None or cost.tobytes() != self._last_edge_cost.tobytes():
-            self.cost_to_go, self.route_cumulative, self.route_need_eur, self.route_least_need_eur = route_tables(
+            # The kernel reads the running shares as integer thresholds (route_tables' `threshold`).
+            self.cost_to_go, _, self.route_threshold, self.route_need_eur, self.route_least_need_eur = route_tables(
                 network, cost, self.edge_fare, policy.smuggling_fee_eur, self.destination_places,
                 self.behaviour.route_choice_sharpness_per_eur, policy.open)
             self._last_edge_cost = cost
@@ -293,7 +294,7 @@ class MigrationModel(mesa.Model):
             policy.open,
             self.edge_entered_country, network.smuggler_required, policy.smuggling_fee_eur,
             network.place_country, self.destination_of_place, self.destination_places, self.cost_to_go,
-            self.route_cumulative, self.route_need_eur, self.route_least_need_eur, policy.detection,
+            self.route_threshold, self.route_need_eur, self.route_least_need_eur, policy.detection,
             policy.pushback_share, policy.detention_share, policy.refused, policy.daily_cap, country_policy,
             policy.rest_factor, group_params,
             self.params, self.events_buffer, self.departures_buffer, self.transit_days_buffer, self.requests_buffer,

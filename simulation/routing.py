@@ -20,6 +20,7 @@ from .network import Network
 
 # Above this pressure, more crowding does not make a place look any worse.
 MAX_PRESSURE_IN_COST = 10.0
+_TWO_TO_53 = 9007199254740992.0  # a draw is k / 2**53 (counter_rng)
 
 
 def edge_fares(network: Network, fare_eur_per_km: dict[str, float]) -> np.ndarray:
@@ -93,7 +94,8 @@ def money_needed(fares, smuggler_required, fees):
 
 
 def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np.ndarray, destinations: np.ndarray,
-                 sharpness: float, edge_open: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 sharpness: float, edge_open: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The day's route-choice inputs from the edge costs, fares and smuggling fees, per destination:
 
     - to_go [destination, place]: the cheapest cost from each place to the destination (inf: no
@@ -101,6 +103,14 @@ def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np
     - cumulative [destination, edge]: the precomputed softmax for people who can pay for every
       option, as the running sum of choice probabilities over each place's out-edges (CSR
       order), ending at 1 at the place's last usable edge;
+    - threshold [destination, place, k]: cumulative x 2**53 rounded up, as unsigned integers, of
+      the place's k-th out-edge (the largest unsigned integer past its last), which the kernel
+      compares with a draw's 53 random bits (`counter_rng.draw_bits`): `threshold <= bits` exactly
+      when `cumulative <= draw`. So the chosen edge is out_start[p] plus the count of a place's
+      thresholds at or below the bits, in a loop of one length at every place: on the way from
+      the place to its chosen edge there is no float conversion, no read of out_start and no
+      loop exit to predict (one thread, loop_ab.py 10^5 scaled: -6.5 % for the whole loop with
+      the thresholds by edge; by place, see benchmarks/README.md);
     - need [destination, place]: the most money any usable out-edge asks (`money_needed`: fare,
       plus a required smuggler's fee); inf where no edge leads on;
     - least [destination, place]: the least money any out-edge the kernel's slow path would
@@ -118,12 +128,14 @@ def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np
     n_destinations = len(destinations)
     to_go = np.empty((n_destinations, network.n_places))
     cumulative = np.zeros((n_destinations, network.n_edges))
+    width = max(1, int(np.diff(network.out_start).max(initial=0)))  # the most out-edges of any place
+    threshold = np.full((n_destinations, network.n_places, width), np.iinfo(np.uint64).max, dtype=np.uint64)
     need = np.full((n_destinations, network.n_places), np.inf)
     least = np.empty((n_destinations, network.n_places))
     _route_tables(cost, fares, network.smuggler_required, fees, network.edge_from, network.edge_to,
                   network.out_start, network.in_start, network.in_edges, destinations, float(sharpness), edge_open,
-                  to_go, cumulative, need, least)
-    return to_go, cumulative, need, least
+                  to_go, cumulative, threshold, need, least)
+    return to_go, cumulative, threshold, need, least
 
 
 @njit(cache=True)
@@ -191,7 +203,7 @@ def _heap_pop(keys, places, size):
 
 
 @njit(cache=True)
-def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulative, need):
+def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulative, threshold, need):
     """One destination's rows of route_tables' choice tables, place by place over the CSR out-edges.
     Compiled: this runs every day the costs change, and numpy's version cost ~80 us a day."""
     for p in range(out_start.shape[0] - 1):
@@ -218,18 +230,19 @@ def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulati
         for e in range(first, stop):
             running += cumulative[e]
             cumulative[e] = running / weight_sum
+            threshold[p, e - first] = np.uint64(math.ceil(cumulative[e] * _TWO_TO_53))  # exact: a power of 2
         need[p] = most
 
 
 @njit(cache=True)
 def _route_tables(cost, fares, smuggler_required, fees, edge_from, edge_to, out_start, in_start, in_edges,
-                  destinations, sharpness, edge_open, to_go, cumulative, need, least):
+                  destinations, sharpness, edge_open, to_go, cumulative, threshold, need, least):
     need_eur = money_needed(fares, smuggler_required, fees)
     heap_keys = np.empty(in_edges.shape[0] + 1)
     heap_places = np.empty(in_edges.shape[0] + 1, dtype=np.int64)
     for d in range(destinations.shape[0]):
         _cost_to(np.int64(destinations[d]), cost, edge_from, in_start, in_edges, to_go[d], heap_keys, heap_places)
-        _choice_table(cost, to_go[d], sharpness, need_eur, edge_to, out_start, cumulative[d], need[d])
+        _choice_table(cost, to_go[d], sharpness, need_eur, edge_to, out_start, cumulative[d], threshold[d], need[d])
         _least_need(fares, smuggler_required, fees, edge_open, edge_to, out_start, to_go[d], least[d])
 
 

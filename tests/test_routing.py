@@ -1,6 +1,7 @@
 """Route-choice inputs (simulation/routing.py): the compiled cost-to-go search gives scipy's
-Dijkstra distances to the bit, the choice tables are probability tables, and the kernel's
-shortcut for people who can pay for nothing decides as its slow path does."""
+Dijkstra distances to the bit, the choice tables are probability tables (and their integer
+thresholds decide as the shares do), and the kernel's shortcut for people who can pay for
+nothing decides as its slow path does."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def test_cost_to_go_is_scipys_dijkstra_to_the_bit(seed, closed_share, spread):
     fares = rng.uniform(0, 100, NETWORK.n_edges)
     fees = rng.uniform(0, 3000, NETWORK.n_edges)
     edge_open = np.isfinite(cost).astype(np.uint8)
-    to_go, cumulative, need, least = route_tables(NETWORK, cost, fares, fees, DESTINATIONS, 0.01, edge_open)
+    to_go, cumulative, threshold, need, least = route_tables(NETWORK, cost, fares, fees, DESTINATIONS, 0.01,
+                                                             edge_open)
     expected = scipy_cost_to_go(cost)
     assert np.array_equal(to_go, expected)  # same sums in the same order: identical, infinities included
 
@@ -63,6 +65,32 @@ def test_cost_to_go_is_scipys_dijkstra_to_the_bit(seed, closed_share, spread):
             # The least money a way on asks (what the kernel's stuck test reads); -inf: no way on.
             asked = [fares[e] + (fees[e] if NETWORK.smuggler_required[e] else 0.0) for e in ways_on]
             assert least[d, p] == (min(asked) if ways_on else -np.inf)
+
+    # The kernel's integer form of the shares: a draw of k / 2**53 (counter_rng.draw_bits gives k)
+    # passes an edge exactly when the edge's running share is at most the draw, at the thresholds
+    # themselves, next to them and anywhere else.
+    # By place: the k-th out-edge's at [d, p, k], and past the last edge (or at a place with no way on,
+    # where the kernel never draws from the table) the largest unsigned integer, which no draw reaches.
+    degree = np.diff(NETWORK.out_start)
+    assert threshold.shape == (len(DESTINATIONS), NETWORK.n_places, degree.max())
+    never = np.iinfo(np.uint64).max
+    ways_on = np.isfinite(need)
+    by_edge, shares = [], []
+    for d in range(len(DESTINATIONS)):
+        for p in range(NETWORK.n_places):
+            first, stop = NETWORK.out_start[p], NETWORK.out_start[p + 1]
+            assert np.all(threshold[d, p, degree[p]:] == never)
+            if ways_on[d, p]:
+                by_edge.extend(threshold[d, p, :degree[p]])
+                shares.extend(cumulative[d, first:stop])
+            else:
+                assert np.all(threshold[d, p] == never)
+    by_edge, shares = np.array(by_edge, dtype=np.uint64), np.array(shares)
+    assert np.array_equal(by_edge, np.ceil(shares * 2.0**53).astype(np.uint64))
+    largest = np.uint64(2**53 - 1)
+    for k in (by_edge, np.maximum(by_edge, 1) - np.uint64(1), np.minimum(by_edge + np.uint64(1), largest),
+              rng.integers(0, 2**53, by_edge.shape, dtype=np.uint64)):
+        assert np.array_equal(by_edge <= k, shares <= k * 2.0**-53)
 
 
 def test_money_needed_reads_a_fee_as_numpy_nan_to_num_does():

@@ -124,18 +124,10 @@ def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np
     the kernel says so at once (a quarter of the agent-steps of the 10^5-people benchmark are
     people stuck). Like `need`, `least` holds the fees of the day the costs last changed. One compiled
     call: the model makes these every day the costs change, and as numpy and scipy calls they
-    took ~65 us a day."""
-    n_destinations = len(destinations)
-    to_go = np.empty((n_destinations, network.n_places))
-    cumulative = np.zeros((n_destinations, network.n_edges))
-    width = max(1, int(np.diff(network.out_start).max(initial=0)))  # the most out-edges of any place
-    threshold = np.full((n_destinations, network.n_places, width), np.iinfo(np.uint64).max, dtype=np.uint64)
-    need = np.full((n_destinations, network.n_places), np.inf)
-    least = np.empty((n_destinations, network.n_places))
-    _route_tables(cost, fares, network.smuggler_required, fees, network.edge_from, network.edge_to,
-                  network.out_start, network.in_start, network.in_edges, destinations, float(sharpness), edge_open,
-                  to_go, cumulative, threshold, need, least)
-    return to_go, cumulative, threshold, need, least
+    took ~65 us a day (the tables are allocated in it too: five numpy calls cost ~4 us more)."""
+    return _route_tables(cost, fares, network.smuggler_required, fees, network.edge_from, network.edge_to,
+                         network.out_start, network.in_start, network.in_edges, destinations, float(sharpness),
+                         edge_open)
 
 
 @njit(cache=True)
@@ -236,7 +228,16 @@ def _choice_table(cost, to_go, sharpness, need_eur, edge_to, out_start, cumulati
 
 @njit(cache=True)
 def _route_tables(cost, fares, smuggler_required, fees, edge_from, edge_to, out_start, in_start, in_edges,
-                  destinations, sharpness, edge_open, to_go, cumulative, threshold, need, least):
+                  destinations, sharpness, edge_open):
+    n_destinations, n_places = destinations.shape[0], out_start.shape[0] - 1
+    width = 1  # the most out-edges of any place
+    for p in range(n_places):
+        width = max(width, out_start[p + 1] - out_start[p])
+    to_go = np.empty((n_destinations, n_places))
+    cumulative = np.zeros((n_destinations, cost.shape[0]))
+    threshold = np.full((n_destinations, n_places, width), np.iinfo(np.uint64).max, dtype=np.uint64)
+    need = np.full((n_destinations, n_places), np.inf)
+    least = np.empty((n_destinations, n_places))
     need_eur = money_needed(fares, smuggler_required, fees)
     heap_keys = np.empty(in_edges.shape[0] + 1)
     heap_places = np.empty(in_edges.shape[0] + 1, dtype=np.int64)
@@ -244,6 +245,7 @@ def _route_tables(cost, fares, smuggler_required, fees, edge_from, edge_to, out_
         _cost_to(np.int64(destinations[d]), cost, edge_from, in_start, in_edges, to_go[d], heap_keys, heap_places)
         _choice_table(cost, to_go[d], sharpness, need_eur, edge_to, out_start, cumulative[d], threshold[d], need[d])
         _least_need(fares, smuggler_required, fees, edge_open, edge_to, out_start, to_go[d], least[d])
+    return to_go, cumulative, threshold, need, least
 
 
 @njit(cache=True)

@@ -46,6 +46,7 @@ class MigrationModel(mesa.Model):
         if not 1 <= self.n_days <= scenario.days:
             raise InputError(scenario.file, "days to run (--days)",
                              f"1 to the scenario's period.days ({scenario.days})", self.n_days)
+        self._dates = [self.date(day) for day in range(self.n_days)]  # the levers ask every day
         self.key = np.uint64(seed_key(self.run_seed))  # keep it unsigned: half of all keys exceed int64
         self.arrivals = daily_arrivals(scenario)[: self.n_days]
         # Entries by day and country, from the inflow (data): counted here once, not every day.
@@ -105,6 +106,7 @@ class MigrationModel(mesa.Model):
         self.crossed_so_far = np.zeros(network.n_edges)
         self.unfamiliar_edges = network.crosses_border & ~np.isin(
             network.edge_border, spec.route_knowledge.known_borders)
+        self._no_unfamiliarity = np.zeros(network.n_edges)  # read-only: what the edge costs add without the rule
         groups = list(spec.groups.values())
         self.group_names = list(spec.groups)
         self.group_cumulative_share = np.cumsum([g.share for g in groups])
@@ -180,7 +182,7 @@ class MigrationModel(mesa.Model):
         # Each statement here runs every day on caches the kernels have just swept, so the common
         # cases (no levers, no responding governments, unchanged settings) take the shortest way.
         if self.levers:
-            today = self.date(self.day)
+            today = self._dates[self.day]
             active = tuple(lever for lever in self.levers if lever.active(today))
         else:
             active = ()
@@ -255,11 +257,11 @@ class MigrationModel(mesa.Model):
             self._last_edge_cost = cost
         return cost
 
-    def _unfamiliarity(self) -> np.ndarray | None:
-        """Today's unfamiliarity cost per edge (None when the rule is off)."""
+    def _unfamiliarity(self) -> np.ndarray:
+        """Today's unfamiliarity cost per edge (zeros when the rule is off)."""
         b = self.behaviour
         if b.unfamiliar_crossing_cost_eur == 0:
-            return None
+            return self._no_unfamiliarity
         return unfamiliarity_costs(b.unfamiliar_crossing_cost_eur, self.crossed_so_far,
                                    b.crossers_to_learn_a_crossing, self.unfamiliar_edges)
 

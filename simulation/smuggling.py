@@ -73,8 +73,9 @@ class SmugglingMarket:
                s.max_price_multiplier)
 
     def observe(self, requests: np.ndarray, seats: np.ndarray) -> None:
-        self.requests = requests.copy()
-        self.seats = seats.copy()
+        """Keep the day's requests and seats (by country, int64) for tomorrow's prices."""
+        np.copyto(self.requests, requests, casting="no")  # into its own arrays: no new ones a day
+        np.copyto(self.seats, seats, casting="no")
 
 
 # The day's market arithmetic over a few dozen crossings: compiled, since as numpy expressions

@@ -924,7 +924,7 @@ def allocate_reception(place, state, sheltered, n_active, reception_capacity, pr
         for chunk in range(n_chunks):
             present[p] += holders[chunk, p] + newcomers[chunk, p]
     # One column more than the stocks: the states without a stock column are counted there and dropped.
-    chunk_stocks = np.zeros((n_chunks, n_places, N_STOCKS + 1), dtype=np.int64)
+    chunk_stocks = np.empty((n_chunks, n_places, N_STOCKS + 1), dtype=np.int64)  # each chunk clears its own
     ranks = np.zeros((n_chunks, 2, n_places), dtype=np.int64)  # scratch: holders, newcomers seen so far per chunk
     _shelter_and_count(place, state, sheltered, n_active, n_chunks, quotas, ranks, chunk_stocks)
     today = np.zeros((n_places, N_STOCKS), dtype=np.int64)
@@ -950,6 +950,7 @@ def _shelter_and_count(place, state, sheltered, n_active, n_chunks, quotas, rank
     for chunk_number in prange(n_chunks):
         chunk = _index(chunk_number)
         start, stop = _chunk_slots(chunk_number, n_chunks, n_active)
+        chunk_stocks[chunk].fill(0)  # on the thread that counts into it, in parallel
         for i in range(start, stop):
             s = _index(state[i])
             p = _index(place[i])

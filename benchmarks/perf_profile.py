@@ -66,6 +66,23 @@ def write_perf_map(path: Path) -> int:
     return len(starts)
 
 
+def dump_code(map_path: Path, prefix: str) -> list[str]:
+    """The machine code of every function in the map whose name starts with `prefix`, read from this
+    process's memory into a file beside the map, so that a sample's address (`perf script -F ip`) can be
+    found in its disassembly. Returns the objdump command for each."""
+    import ctypes
+
+    commands = []
+    for number, line in enumerate(map_path.read_text().splitlines()):
+        start, size, name = line.split(" ", 2)
+        if not name.startswith(prefix):
+            continue
+        code = map_path.with_name(f"{map_path.stem}-{number}.bin")
+        code.write_bytes(ctypes.string_at(int(start, 16), int(size, 16)))
+        commands.append(f"objdump -D -b binary -m i386:x86-64 -M intel --adjust-vma=0x{start} {code}  # {name[:60]}")
+    return commands
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--people", type=int, default=100_000)
@@ -73,6 +90,9 @@ def main() -> None:
     parser.add_argument("--world", choices=("fixed", "scaled"), default="fixed")
     parser.add_argument("--repeats", type=int, default=10, help="day loops to profile (default 10)")
     parser.add_argument("--control", help="perf's control and ack FIFOs, comma-separated")
+    parser.add_argument("--dump-code", metavar="PREFIX",
+                        help="also write the machine code of the mapped functions whose names start with PREFIX "
+                             "(e.g. decide_day:_ZN13, the parallel loop's body), to read samples by address")
     args = parser.parse_args()
     control = args.control.split(",") if args.control else None
 
@@ -87,6 +107,9 @@ def main() -> None:
     simulation.MigrationModel(scenario_for(base, 2_000, 30, args.world)).run()
     path = Path(f"/tmp/perf-{os.getpid()}.map")
     print(f"{write_perf_map(path)} compiled functions named in {path}", file=sys.stderr, flush=True)
+    if args.dump_code:
+        for command in dump_code(path, args.dump_code):
+            print(command, file=sys.stderr, flush=True)
     scenario = scenario_for(base, args.people, args.days, args.world)
     for repeat in range(args.repeats):
         model = simulation.MigrationModel(scenario)

@@ -119,9 +119,16 @@ def test_a_days_streams_give_the_same_draws_as_the_full_hash():
         return counter_rng.uniform(key, stream, agent, day), counter_rng.draw(
             counter_rng.day_streams(key, day), stream, agent)
 
+    @njit
+    def bits(key, stream, agent, day):
+        return counter_rng.draw_bits(counter_rng.day_streams(key, day), stream, agent)
+
     key = np.uint64(counter_rng.seed_key(12345))  # as the model keeps it: unsigned
     for stream in range(counter_rng.N_STREAMS):
         for agent, day in ((0, 0), (7, 3), (1_234_567, 730), (2**31 + 5, 65_000)):
             full, halved = both(key, stream, agent, day)
             assert full == halved and 0.0 <= full < 1.0
+            # The route choice compares the draw's 53 bits with integer thresholds: they are the draw, exactly.
+            k = int(bits(key, stream, agent, day))
+            assert 0 <= k < 2**53 and k * 2.0**-53 == full
     assert len({both(key, 7, agent, 9)[0] for agent in range(1000)}) == 1000

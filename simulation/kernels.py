@@ -516,9 +516,7 @@ def decide_day(agent_id, place, edge, remaining_days, state, sheltered, group, d
     # Each chunk's slots as _chunk_slots gives them, written out here: calling it in this kernel made
     # it slower (kernel_ab.py: +1.8 to +4.6 % in five comparisons, +1.0 % for the code against itself).
     chunk_size = (n_active + n_chunks - 1) // n_chunks
-    max_degree = 1
-    for p in range(out_start.shape[0] - 1):
-        max_degree = max(max_degree, out_start[p + 1] - out_start[p])
+    max_degree = route_threshold.shape[2]  # the most out-edges of any place (routing.route_tables counts them)
     for position in prange(n_chunks):
         chunk_number = _spread(position, n_chunks, threads)
         chunk = _index(chunk_number)

@@ -153,8 +153,9 @@ def case_data(people: int, days: int) -> dict:
     pressure = np.zeros(network.n_places)
     cost = edge_costs(network, scenario.spec.behaviour, model.edge_fare, policy, pressure)
     to_go, cumulative, _, need_eur, _ = route_tables(network, cost, model.edge_fare, policy.smuggling_fee_eur,
-                                                  model.destination_places,
-                                                  scenario.spec.behaviour.route_choice_sharpness_per_eur, policy.open)
+                                                     model.destination_places,
+                                                     scenario.spec.behaviour.route_choice_sharpness_per_eur,
+                                                     policy.open)
     if float(np.min(model.budget_log_median)) < np.log(np.nanmax(need_eur[np.isfinite(need_eur)])):
         raise SystemExit("peers case: budgets do not cover every option")
 

@@ -110,7 +110,7 @@ def route_tables(network: Network, cost: np.ndarray, fares: np.ndarray, fees: np
       thresholds at or below the bits, in a loop of one length at every place: on the way from
       the place to its chosen edge there is no float conversion, no read of out_start and no
       loop exit to predict (one thread, loop_ab.py 10^5 scaled: -6.5 % for the whole loop with
-      the thresholds by edge; by place, see benchmarks/README.md);
+      the thresholds by edge; by place: benchmarks/SPEEDUPS.md, eleventh round);
     - need [destination, place]: the most money any usable out-edge asks (`money_needed`: fare,
       plus a required smuggler's fee); inf where no edge leads on;
     - least [destination, place]: the least money any out-edge the kernel's slow path would

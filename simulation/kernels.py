@@ -59,7 +59,7 @@ from .population import (
 # this file carries the SHA-256 of those files' contents; tests/test_numba_cache.py fails until it
 # is brought up to date, and bringing it up to date changes this file, so Numba compiles anew.
 COMPILED_WITH_FILES = ("counter_rng.py", "population.py")
-COMPILED_WITH_SHA256 = "27a9539192e62c5ac58b6795a10b520f6082582c71a2ab033462d695d7b119d5"
+COMPILED_WITH_SHA256 = "87dc0843dfa5fb4a4236eb3b6eccc424c739f43152a7e620cd3d09addf0f2d17"
 
 # Numba's threading layer is launched here, on import. A cached serial driver of a parallel pass
 # (add_entrants, seat_smugglers, allocate_reception, compact) that was compiled while its pass came

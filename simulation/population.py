@@ -14,7 +14,7 @@ import numpy as np
 AT_PLACE = 0  # at a place: resting, waiting or stranded
 IN_TRANSIT = 1  # on an edge that takes more than the rest of the day
 WAITING_FOR_SMUGGLER = 2  # asked for a smuggler's seat and got none today
-STUCK_WITHOUT_MONEY = 3  # cannot pay for any way on; earns a little each day
+STUCK_WITHOUT_MONEY = 3  # cannot pay for any way on; earns a little on each day that begins here
 DETAINED = 4  # held after apprehension for the detaining country's detention days
 AWAITING_DECISION = 5  # asylum claim at the destination, decision after the group's decision days
 AT_HOME = 6  # returned to the origin; may leave again

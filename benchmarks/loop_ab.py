@@ -3,6 +3,7 @@
     python benchmarks/loop_ab.py HEAD~1                          # HEAD~1's simulation/ against the working tree's
     python benchmarks/loop_ab.py 5544811 --people 100000 --world fixed --rounds 12
     python benchmarks/loop_ab.py HEAD --scenario peers           # benchmarks/peers' case (levers off)
+    python benchmarks/loop_ab.py HEAD --no-phases                # whole loops only, no timer per kernel
 
 kernel_ab.py compares one kernel on saved days, which needs the same arguments in both versions. This
 compares whole runs: any change, to any kernel's arguments or to the Python between them, in the case
@@ -10,8 +11,9 @@ engine_speed.py times (`--people` entering over 30 days, 100 days) or in the pee
 `simulation/` of the given git revision (`git archive`) and of the working tree into a temporary folder
 as two packages, compiles both in this process (a warm-up run each), then runs the two in turns,
 `--rounds` runs each, alternating which goes first. It prints each version's median and best day-loop
-time, the median time of the main kernels, and whether the two versions' daily records (every
-`record_*` array of the model) are identical. On this VM a single run moves 10-30 %; the medians of 12
+time, the median time of the main kernels (timed by a Python wrapper around each, unless `--no-phases`:
+a version that calls them from compiled code cannot have them wrapped), and whether the two versions'
+daily records (every `record_*` array of the model) are identical. On this VM a single run moves 10-30 %; the medians of 12
 runs in turns resolve about 2-3 % (the same code against itself: +2.2 %).
 """
 
@@ -74,6 +76,9 @@ def main() -> int:
     parser.add_argument("--scenario", choices=("engine", "peers"), default="engine",
                         help="engine_speed.py's case (default) or benchmarks/peers' case")
     parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--no-phases", action="store_true",
+                        help="time whole loops only, without a timer around each kernel (for a version whose "
+                             "kernels are not called from Python)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="balkansim-loop-ab-") as folder:
@@ -82,7 +87,7 @@ def main() -> int:
                     "new": package_of(None, where, "simulation_new")}
         phase_times: dict[str, dict[str, float]] = {label: {} for label in versions}
         for label, package in versions.items():
-            for phase in PHASES:
+            for phase in () if args.no_phases else PHASES:
                 kernel = getattr(package.kernels, phase)
 
                 def timed(*arguments, kernel=kernel, phase=phase, label=label):

@@ -13,8 +13,8 @@ as two packages, compiles both in this process (a warm-up run each), then runs t
 `--rounds` runs each, alternating which goes first. It prints each version's median and best day-loop
 time, the median time of the main kernels (timed by a Python wrapper around each, unless `--no-phases`:
 a version that calls them from compiled code cannot have them wrapped), and whether the two versions'
-daily records (every `record_*` array of the model) are identical. On this VM a single run moves 10-30 %; the medians of 12
-runs in turns resolve about 2-3 % (the same code against itself: +2.2 %).
+daily records (every `record_*` array of the model) are identical. On this VM a single run moves
+10-30 %; the medians of 12 runs in turns resolve about 2-3 % (the same code against itself: +2.2 %).
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def main() -> int:
                         help="time whole loops only, without a timer around each kernel (for a version whose "
                              "kernels are not called from Python)")
     args = parser.parse_args()
+    timed_phases = () if args.no_phases else PHASES
 
     with tempfile.TemporaryDirectory(prefix="balkansim-loop-ab-") as folder:
         where = Path(folder)
@@ -87,7 +88,7 @@ def main() -> int:
                     "new": package_of(None, where, "simulation_new")}
         phase_times: dict[str, dict[str, float]] = {label: {} for label in versions}
         for label, package in versions.items():
-            for phase in () if args.no_phases else PHASES:
+            for phase in timed_phases:
                 kernel = getattr(package.kernels, phase)
 
                 def timed(*arguments, kernel=kernel, phase=phase, label=label):
@@ -129,9 +130,9 @@ def main() -> int:
     for label, revision in (("old", args.revision), ("new", "working tree")):
         median = statistics.median(loops[label])
         kernels = ", ".join(f"{phase} {1e3 * statistics.median(p.get(phase, 0.0) for p in phases[label]):.1f}"
-                            for phase in PHASES)
+                            for phase in timed_phases)
         print(f"  {revision:>14}: median {1e3 * median:.1f} ms ({steps / median / 1e6:.2f} M agent-steps/s), "
-              f"best {1e3 * min(loops[label]):.1f} ms; kernels (median ms): {kernels}")
+              f"best {1e3 * min(loops[label]):.1f} ms" + (f"; kernels (median ms): {kernels}" if kernels else ""))
     change = statistics.median(loops["new"]) / statistics.median(loops["old"]) - 1
     print(f"  change of the median: {100 * change:+.1f} %; daily records identical ({len(records)} arrays): "
           f"{identical}")
